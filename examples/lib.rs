@@ -1,0 +1,1 @@
+//! Runnable programs; see `quickstart.rs`. (This library target is empty.)

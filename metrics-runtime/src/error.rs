@@ -1,0 +1,115 @@
+//! Errors of configuration and initialisation. Each names the setting, the value and a fix.
+
+use std::fmt;
+
+/// A configuration value that cannot be used.
+///
+/// The message names the setting (builder method and environment variable), the value as
+/// given, what is wrong with it and how to fix it.
+///
+/// ```
+/// let err = metrics_runtime::Config::builder()
+///     .prometheus_address("localhost:http")
+///     .build()
+///     .unwrap_err();
+/// let msg = err.to_string();
+/// assert!(msg.contains("prometheus_address"), "{msg}");
+/// assert!(msg.contains("localhost:http"), "{msg}");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    setting: String,
+    value: String,
+    problem: String,
+}
+
+impl ConfigError {
+    pub(crate) fn new(
+        setting: impl Into<String>,
+        value: impl Into<String>,
+        problem: impl Into<String>,
+    ) -> Self {
+        ConfigError {
+            setting: setting.into(),
+            value: value.into(),
+            problem: problem.into(),
+        }
+    }
+
+    /// The setting at fault, e.g. `prometheus_address (MCP_METRICS_PROMETHEUS_ADDRESS)`.
+    pub fn setting(&self) -> &str {
+        &self.setting
+    }
+
+    /// The offending value, as given.
+    pub fn value(&self) -> &str {
+        &self.value
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "invalid metrics setting {} = {:?}: {}",
+            self.setting, self.value, self.problem
+        )
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Why [`crate::init`] or [`crate::Config::install`] failed.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum InitError {
+    /// A setting is invalid.
+    Config(ConfigError),
+    /// The process already has a metrics pipeline; there is one per process.
+    AlreadyInitialized,
+    /// The Prometheus endpoint could not listen on its address (a port in use, say).
+    PrometheusListen {
+        /// The address as configured.
+        address: String,
+        /// What the operating system said.
+        reason: String,
+    },
+    /// An OTLP exporter could not be built.
+    Otlp {
+        /// The endpoint it was built for.
+        endpoint: String,
+        /// What the exporter said.
+        reason: String,
+    },
+}
+
+impl fmt::Display for InitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InitError::Config(e) => e.fmt(f),
+            InitError::AlreadyInitialized => f.write_str(
+                "the metrics pipeline is already initialised: call metrics_runtime::init() once \
+                 per process and keep its guard alive until exit",
+            ),
+            InitError::PrometheusListen { address, reason } => write!(
+                f,
+                "invalid metrics setting prometheus_address (MCP_METRICS_PROMETHEUS_ADDRESS) = \
+                 {address:?}: cannot listen there ({reason}); choose a free port, or disable \
+                 the endpoint with serve_prometheus(false) and mount render() yourself"
+            ),
+            InitError::Otlp { endpoint, reason } => write!(
+                f,
+                "invalid metrics setting otlp_endpoint (OTEL_EXPORTER_OTLP_ENDPOINT) = \
+                 {endpoint:?}: the OTLP exporter cannot be built ({reason})"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for InitError {}
+
+impl From<ConfigError> for InitError {
+    fn from(e: ConfigError) -> Self {
+        InitError::Config(e)
+    }
+}

@@ -1,0 +1,165 @@
+//! Prometheus text exposition, through `opentelemetry-prometheus` configured so that the series
+//! names are exactly the reference's: no unit suffixes (`_seconds` is already in the names, and
+//! `_ratio` must not be added to the up-down counters), no `_total` appended (the reference's
+//! `enkrypt_list_all_servers_calls` and `enkrypt_timeout_escalation_*` have none), and no
+//! `otel_scope_*` labels (every series keeps exactly the catalog's label keys). Resource
+//! attributes are exposed once, on `target_info`.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use opentelemetry_sdk::metrics::MeterProviderBuilder;
+use prometheus::{Encoder, TextEncoder};
+
+use crate::error::InitError;
+use crate::pipeline::{self, Pipeline};
+
+/// The `Content-Type` of the text exposition format.
+pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// Creates a registry and attaches a reader that feeds it.
+pub(crate) fn attach(
+    builder: MeterProviderBuilder,
+) -> (MeterProviderBuilder, prometheus::Registry) {
+    let registry = prometheus::Registry::new();
+    let exporter = opentelemetry_prometheus::exporter()
+        .with_registry(registry.clone())
+        .without_units()
+        .without_counter_suffixes()
+        .scope_info_enabled(false)
+        .build()
+        .expect("a new registry has no collector that could conflict");
+    (builder.with_reader(exporter), registry)
+}
+
+/// Renders a pipeline's registry as Prometheus text.
+pub(crate) fn render_registry(registry: &prometheus::Registry) -> String {
+    let mut buf = Vec::new();
+    match TextEncoder::new().encode(&registry.gather(), &mut buf) {
+        Ok(()) => String::from_utf8(buf)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+        Err(e) => format!("# metrics-runtime: encoding failed: {e}\n"),
+    }
+}
+
+/// The Prometheus text exposition of the current pipeline: what `/metrics` serves. Use it to
+/// mount the metrics in your own HTTP server.
+///
+/// Before [`crate::init`], or when the Prometheus exporter is off, the result is a single
+/// comment line saying so (still valid exposition).
+///
+/// ```
+/// let guard = metrics_runtime::Config::builder()
+///     .serve_prometheus(false)
+///     .install()?;
+/// metrics_runtime::record::cache_hit(metrics_runtime::CacheType::Tools);
+/// let text = metrics_runtime::render();
+/// assert!(text.contains("enkrypt_cache_hits_total{cache_type=\"tools\"} 1"), "{text}");
+/// # drop(guard);
+/// # Ok::<(), metrics_runtime::InitError>(())
+/// ```
+pub fn render() -> String {
+    pipeline::with_current(|p| match p {
+        Some(p) => render_pipeline(p),
+        None => "# metrics-runtime: not initialised; call metrics_runtime::init()\n".to_owned(),
+    })
+}
+
+pub(crate) fn render_pipeline(p: &Pipeline) -> String {
+    match &p.registry {
+        Some(registry) => render_registry(registry),
+        None => {
+            "# metrics-runtime: the Prometheus exporter is off in this configuration\n".to_owned()
+        }
+    }
+}
+
+/// The embedded `/metrics` endpoint: a small HTTP server on its own thread, independent of any
+/// async runtime the application uses.
+pub(crate) struct Endpoint {
+    server: Arc<tiny_http::Server>,
+    thread: Option<JoinHandle<()>>,
+    address: SocketAddr,
+}
+
+impl Endpoint {
+    /// Listens on `address` now (so a port in use fails `init()`), then serves on a thread.
+    pub(crate) fn serve(address: SocketAddr, pipeline: Arc<Pipeline>) -> Result<Self, InitError> {
+        let server = tiny_http::Server::http(address).map_err(|e| InitError::PrometheusListen {
+            address: address.to_string(),
+            reason: e.to_string(),
+        })?;
+        let server = Arc::new(server);
+        let bound = server.server_addr().to_ip().unwrap_or(address);
+        let thread = std::thread::Builder::new()
+            .name("metrics-prometheus".into())
+            .spawn({
+                let server = Arc::clone(&server);
+                move || {
+                    for request in server.incoming_requests() {
+                        respond(request, &pipeline);
+                    }
+                }
+            })
+            .map_err(|e| InitError::PrometheusListen {
+                address: address.to_string(),
+                reason: format!("cannot start the server thread: {e}"),
+            })?;
+        Ok(Endpoint {
+            server,
+            thread: Some(thread),
+            address: bound,
+        })
+    }
+
+    pub(crate) fn address(&self) -> SocketAddr {
+        self.address
+    }
+}
+
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Endpoint")
+            .field("address", &self.address)
+            .finish()
+    }
+}
+
+fn respond(request: tiny_http::Request, pipeline: &Pipeline) {
+    let path = request.url().split('?').next().unwrap_or("");
+    let response = match (request.method(), path) {
+        (tiny_http::Method::Get | tiny_http::Method::Head, "/metrics") => {
+            tiny_http::Response::from_string(render_pipeline(pipeline))
+                .with_header(header("Content-Type", CONTENT_TYPE))
+        }
+        (tiny_http::Method::Get | tiny_http::Method::Head, "/") => {
+            tiny_http::Response::from_string(
+                "metrics-runtime: the Prometheus exposition is at /metrics\n",
+            )
+            .with_header(header("Content-Type", "text/plain; charset=utf-8"))
+        }
+        (tiny_http::Method::Get | tiny_http::Method::Head, _) => {
+            tiny_http::Response::from_string("not found: the metrics are at /metrics\n")
+                .with_status_code(404)
+        }
+        _ => tiny_http::Response::from_string("method not allowed: use GET /metrics\n")
+            .with_status_code(405),
+    };
+    // A client that hangs up mid-response is its own problem, not the application's.
+    let _ = request.respond(response);
+}
+
+fn header(name: &str, value: &str) -> tiny_http::Header {
+    tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes())
+        .expect("static header names and values are valid")
+}
+
+impl Drop for Endpoint {
+    fn drop(&mut self) {
+        self.server.unblock();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}

@@ -1,0 +1,61 @@
+//! # metrics-runtime
+//!
+//! The Secure MCP Gateway's metrics on OpenTelemetry: the full catalog of 32 instruments
+//! ([`catalog`]), one owned meter provider ([`init`], [`Config`]), an embedded Prometheus
+//! endpoint whose series names are exactly the reference's ([`render`]), OTLP push over HTTP
+//! and gRPC, a typed recording API ([`record`]) and an isolated test meter ([`testing`]).
+//!
+//! ```
+//! use std::time::Duration;
+//! use metrics_runtime::record::{self, Outcome, ToolCallLabels};
+//!
+//! let _metrics = metrics_runtime::Config::builder()
+//!     .service_name("my-gateway")
+//!     .serve_prometheus(false) // the default serves http://127.0.0.1:9464/metrics
+//!     .install()?;
+//!
+//! let labels = ToolCallLabels { server_name: "github", tool_name: "create_issue", project_id: "p1" };
+//! record::tool_call(&labels, Outcome::Success, Duration::from_millis(420));
+//! let _session = record::session_started();
+//!
+//! let text = metrics_runtime::render();
+//! assert!(text.contains(r#"enkrypt_tool_calls_total{project_id="p1",server_name="github",tool_name="create_issue"} 1"#));
+//! assert!(text.contains("enkrypt_active_sessions 1"));
+//! # Ok::<(), metrics_runtime::InitError>(())
+//! ```
+//!
+//! ## Recording before `init()`
+//! Measurements recorded before [`init`] are kept in order (up to [`PENDING_CAPACITY`]) and
+//! replayed into the pipeline when it is installed, so nothing recorded during startup is
+//! lost. Past the capacity they are counted ([`dropped_before_init`]) and a warning is printed
+//! once. After the guard returned by `init()` is dropped, the provider is shut down and
+//! recordings have nowhere to go: drop the guard last, at the end of `main`.
+
+#![warn(missing_docs)]
+
+mod bound_cache;
+pub mod catalog;
+mod config;
+mod env;
+mod error;
+mod exporters;
+mod init;
+mod instruments;
+mod labels;
+mod pending;
+mod pipeline;
+pub mod record;
+pub mod testing;
+
+pub use bound_cache::{BoundCache, MAX_SLOTS};
+pub use config::{
+    Config, ConfigBuilder, OtlpProtocol, OtlpSettings, PrometheusSettings, Temporality,
+    DEFAULT_CARDINALITY_LIMIT, DEFAULT_PROMETHEUS_ADDRESS,
+};
+pub use error::{ConfigError, InitError};
+#[cfg(feature = "prometheus")]
+pub use exporters::prometheus::{render, CONTENT_TYPE};
+pub use init::{init, MetricsGuard};
+pub use labels::{CacheType, Direction, OperationType, OutputCheck, UnknownLabelValue};
+pub use pending::{dropped_before_init, pending_before_init, PENDING_CAPACITY};
+pub use pipeline::{Pipeline, SCOPE_NAME};

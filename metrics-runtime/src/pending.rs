@@ -1,0 +1,93 @@
+//! Recordings made before [`crate::init`]: kept, in order, and replayed into the pipeline when
+//! it is installed, so a counter bumped during startup is not lost.
+//!
+//! The buffer holds up to [`PENDING_CAPACITY`] measurements. Past that, measurements are
+//! counted as dropped, and a warning goes to standard error once (and again at `init()`), so a
+//! program that never calls `init()` cannot grow without bound and cannot lose data silently.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use opentelemetry::KeyValue;
+
+use crate::catalog::Metric;
+use crate::instruments::Measurement;
+use crate::pipeline::{self, Pipeline};
+
+/// How many measurements are kept before `init()`.
+pub const PENDING_CAPACITY: usize = 65_536;
+
+#[derive(Default)]
+struct Pending {
+    items: Vec<(Metric, Measurement, Vec<KeyValue>)>,
+    dropped: u64,
+}
+
+static PENDING: Mutex<Pending> = Mutex::new(Pending {
+    items: Vec::new(),
+    dropped: 0,
+});
+
+fn lock() -> MutexGuard<'static, Pending> {
+    PENDING
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Keeps one measurement for replay, unless the pipeline arrived meanwhile.
+pub(crate) fn record(metric: Metric, value: Measurement, attrs: &[KeyValue]) {
+    let mut pending = lock();
+    // Checked under the lock that `install` holds while it replays: nothing slips between.
+    if let Some(global) = pipeline::global() {
+        drop(pending);
+        global.record(metric, value, attrs);
+        return;
+    }
+    if pending.items.len() < PENDING_CAPACITY {
+        pending.items.push((metric, value, attrs.to_vec()));
+    } else {
+        pending.dropped += 1;
+        if pending.dropped == 1 {
+            eprintln!(
+                "metrics-runtime: {PENDING_CAPACITY} measurements were recorded before \
+                 metrics_runtime::init(); further ones are dropped until it is called"
+            );
+        }
+    }
+}
+
+/// Installs the global pipeline with `set` and replays the kept measurements into it.
+pub(crate) fn install(
+    set: impl FnOnce() -> Result<&'static Arc<Pipeline>, Arc<Pipeline>>,
+) -> Result<(), Arc<Pipeline>> {
+    let mut pending = lock();
+    let global = set()?;
+    for (metric, value, attrs) in pending.items.drain(..) {
+        global.record(metric, value, &attrs);
+    }
+    pending.items.shrink_to_fit();
+    if pending.dropped > 0 {
+        eprintln!(
+            "metrics-runtime: {} measurements recorded before init() were dropped (the first \
+             {PENDING_CAPACITY} were kept); call metrics_runtime::init() earlier",
+            pending.dropped
+        );
+    }
+    Ok(())
+}
+
+/// How many measurements are waiting for `init()`.
+///
+/// ```
+/// // In a process that has not called init(), recordings wait here instead of vanishing.
+/// let before = metrics_runtime::pending_before_init();
+/// metrics_runtime::record::cache_hit(metrics_runtime::CacheType::Tools);
+/// assert_eq!(metrics_runtime::pending_before_init(), before + 1);
+/// ```
+pub fn pending_before_init() -> usize {
+    lock().items.len()
+}
+
+/// How many measurements made before `init()` did not fit the buffer and were dropped.
+pub fn dropped_before_init() -> u64 {
+    lock().dropped
+}

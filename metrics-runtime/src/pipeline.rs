@@ -1,0 +1,169 @@
+//! A pipeline: one `SdkMeterProvider` with its readers, the catalog's instruments and the
+//! pre-bound handles. The process has one global pipeline (installed by [`crate::init`]); a
+//! test may route its thread's recordings to its own pipeline (see [`crate::testing`]).
+
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use opentelemetry::metrics::MeterProvider as _;
+use opentelemetry::{InstrumentationScope, Key, KeyValue};
+use opentelemetry_sdk::metrics::{
+    Instrument as SdkInstrument, MeterProviderBuilder, SdkMeterProvider, Stream,
+};
+use opentelemetry_sdk::Resource;
+
+use crate::catalog::Metric;
+use crate::config::Config;
+use crate::instruments::{Instruments, Measurement, Prebound};
+use crate::labels::OperationType;
+use crate::pending;
+
+/// The instrumentation scope name of every instrument.
+pub const SCOPE_NAME: &str = "metrics-runtime";
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// One meter provider and everything created from it.
+#[derive(Debug)]
+pub struct Pipeline {
+    id: u64,
+    provider: SdkMeterProvider,
+    pub(crate) instruments: Instruments,
+    pub(crate) prebound: Prebound,
+    operation_timeouts: [Duration; OperationType::ALL.len()],
+    #[cfg(feature = "prometheus")]
+    pub(crate) registry: Option<prometheus::Registry>,
+}
+
+impl Pipeline {
+    /// Builds the provider from `config`, with the readers already attached to `builder`.
+    pub(crate) fn build(config: &Config, builder: MeterProviderBuilder) -> Self {
+        let provider = builder
+            .with_resource(resource(config))
+            .with_view(catalog_view(config))
+            .build();
+        let scope = InstrumentationScope::builder(SCOPE_NAME)
+            .with_version(env!("CARGO_PKG_VERSION"))
+            .build();
+        let meter = provider.meter_with_scope(scope);
+        let instruments = Instruments::create(&meter, config);
+        let prebound = Prebound::bind(&instruments);
+        Pipeline {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            provider,
+            instruments,
+            prebound,
+            operation_timeouts: config.operation_timeouts,
+            #[cfg(feature = "prometheus")]
+            registry: None,
+        }
+    }
+
+    /// A number unique to this pipeline in the process.
+    pub(crate) fn id(&self) -> u64 {
+        self.id
+    }
+
+    pub(crate) fn provider(&self) -> &SdkMeterProvider {
+        &self.provider
+    }
+
+    pub(crate) fn record(&self, metric: Metric, value: Measurement, attrs: &[KeyValue]) {
+        self.instruments.record(metric, value, attrs);
+    }
+
+    pub(crate) fn operation_timeout(&self, op: OperationType) -> Duration {
+        self.operation_timeouts[op.index()]
+    }
+}
+
+fn resource(config: &Config) -> Resource {
+    Resource::builder_empty()
+        .with_attributes(
+            config
+                .resource
+                .iter()
+                .map(|(k, v)| KeyValue::new(k.clone(), v.clone())),
+        )
+        .with_attributes([
+            KeyValue::new("telemetry.sdk.name", "opentelemetry"),
+            KeyValue::new("telemetry.sdk.language", "rust"),
+        ])
+        .build()
+}
+
+/// Per instrument: the series limit, and the label keys it keeps (the catalog's, less the
+/// dropped ones; a stray attribute key never reaches the exposition).
+fn catalog_view(config: &Config) -> impl Fn(&SdkInstrument) -> Option<Stream> + Send + Sync {
+    let limit = config.cardinality_limit();
+    let keys: Vec<Vec<Key>> = Metric::ALL
+        .iter()
+        .map(|&m| {
+            config
+                .labels_of(m)
+                .into_iter()
+                .map(Key::from_static_str)
+                .collect()
+        })
+        .collect();
+    move |instrument: &SdkInstrument| {
+        let metric = Metric::from_name(instrument.name())?;
+        Stream::builder()
+            .with_cardinality_limit(limit)
+            .with_allowed_attribute_keys(keys[metric as usize].iter().cloned())
+            .build()
+            .ok()
+    }
+}
+
+static GLOBAL: OnceLock<Arc<Pipeline>> = OnceLock::new();
+
+thread_local! {
+    static OVERRIDE: RefCell<Option<Arc<Pipeline>>> = const { RefCell::new(None) };
+}
+
+/// Installs `pipeline` as the process's pipeline and replays what was recorded before.
+pub(crate) fn install_global(pipeline: Arc<Pipeline>) -> Result<(), Arc<Pipeline>> {
+    pending::install(|| {
+        GLOBAL.set(pipeline)?;
+        Ok(GLOBAL.get().expect("just set"))
+    })
+}
+
+pub(crate) fn global() -> Option<&'static Arc<Pipeline>> {
+    GLOBAL.get()
+}
+
+/// Runs `f` with the pipeline recordings of this thread go to: the thread's override (a test
+/// meter) if any, else the global pipeline. `None` before [`crate::init`].
+#[inline]
+pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Arc<Pipeline>>) -> R) -> R {
+    OVERRIDE.with(|o| match o.try_borrow() {
+        Ok(o) => match o.as_ref() {
+            Some(p) => f(Some(p)),
+            None => f(GLOBAL.get()),
+        },
+        Err(_) => f(GLOBAL.get()),
+    })
+}
+
+/// The current pipeline, as an owned handle (for guards that must record into the pipeline
+/// they started in).
+pub(crate) fn current() -> Option<Arc<Pipeline>> {
+    with_current(|p| p.cloned())
+}
+
+/// Records into the current pipeline, or keeps the measurement until [`crate::init`].
+pub(crate) fn record(metric: Metric, value: Measurement, attrs: &[KeyValue]) {
+    with_current(|p| match p {
+        Some(p) => p.record(metric, value, attrs),
+        None => pending::record(metric, value, attrs),
+    })
+}
+
+/// Routes this thread's recordings to `pipeline` until the returned value is dropped.
+pub(crate) fn set_override(pipeline: Option<Arc<Pipeline>>) -> Option<Arc<Pipeline>> {
+    OVERRIDE.with(|o| std::mem::replace(&mut *o.borrow_mut(), pipeline))
+}

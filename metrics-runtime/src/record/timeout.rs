@@ -1,0 +1,215 @@
+//! The timeout manager's metrics: one [`TimeoutOperation`] per managed operation.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::access::ActiveGuard;
+use super::emit;
+use crate::catalog::Metric;
+use crate::instruments::Measurement;
+use crate::labels::OperationType;
+use crate::pipeline::{self, Pipeline};
+
+/// The timeout configured for an operation type in the current pipeline (the gateway's
+/// default before `init()`).
+///
+/// ```
+/// use std::time::Duration;
+/// use metrics_runtime::{record, OperationType};
+/// assert_eq!(record::operation_timeout(OperationType::Cache), Duration::from_secs(5));
+/// ```
+pub fn operation_timeout(op: OperationType) -> Duration {
+    pipeline::with_current(|p| match p {
+        Some(p) => p.operation_timeout(op),
+        None => op.default_timeout(),
+    })
+}
+
+/// How an operation ended, as far as its deadline is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeoutOutcome {
+    /// It finished by itself (with a result or its own error). Counted as successful when
+    /// it finished within its timeout, as timed out otherwise (an observed, not enforced,
+    /// operation can overrun).
+    Completed,
+    /// The deadline cut it off.
+    TimedOut,
+    /// It, or its caller, was cancelled before it finished.
+    Cancelled,
+}
+
+/// The escalation level reached, from `ratio = elapsed / timeout`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Escalation {
+    /// Below 80 % of the timeout.
+    Normal,
+    /// At least 80 %: `enkrypt_timeout_escalation_warn`.
+    Warn,
+    /// At least 100 %: `enkrypt_timeout_escalation_timeout`.
+    Timeout,
+    /// At least 120 %: `enkrypt_timeout_escalation_fail`.
+    Fail,
+}
+
+impl Escalation {
+    /// The level of an elapsed time against a timeout.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use metrics_runtime::record::Escalation;
+    /// let t = Duration::from_secs(10);
+    /// assert_eq!(Escalation::of(Duration::from_secs(7), t), Escalation::Normal);
+    /// assert_eq!(Escalation::of(Duration::from_secs(8), t), Escalation::Warn);
+    /// assert_eq!(Escalation::of(Duration::from_secs(10), t), Escalation::Timeout);
+    /// assert_eq!(Escalation::of(Duration::from_secs(12), t), Escalation::Fail);
+    /// ```
+    pub fn of(elapsed: Duration, timeout: Duration) -> Escalation {
+        // Integer arithmetic: 8 s of 10 s is exactly 80 %, with no rounding surprise.
+        let (e, t) = (elapsed.as_nanos(), timeout.as_nanos().max(1));
+        if e * 10 >= t * 12 {
+            Escalation::Fail
+        } else if e >= t {
+            Escalation::Timeout
+        } else if e * 10 >= t * 8 {
+            Escalation::Warn
+        } else {
+            Escalation::Normal
+        }
+    }
+}
+
+/// One timeout-managed operation, from start to finish.
+///
+/// Starting adds one to `enkrypt_timeout_active_operations`. Finishing (or dropping, which
+/// counts as cancelled) records `enkrypt_timeout_operations_total`, one of `_successful`,
+/// `_timed_out` or `_cancelled`, the escalation level reached and the duration, all with
+/// `operation_type`, and gives the active operation back.
+///
+/// ```
+/// use std::time::Duration;
+/// use metrics_runtime::record::{TimeoutOperation, TimeoutOutcome};
+/// use metrics_runtime::{testing::TestMeter, OperationType};
+///
+/// let meter = TestMeter::new();
+/// let op = TimeoutOperation::start(OperationType::Guardrail, None);
+/// assert_eq!(op.timeout(), Duration::from_secs(15));
+/// assert_eq!(meter.gauge("enkrypt_timeout_active_operations", &[]), 1);
+/// op.finish(TimeoutOutcome::Completed);
+///
+/// let guardrail = [("operation_type", "guardrail")];
+/// assert_eq!(meter.counter("enkrypt_timeout_operations_total", &guardrail), 1);
+/// assert_eq!(meter.counter("enkrypt_timeout_operations_successful", &guardrail), 1);
+/// assert_eq!(meter.gauge("enkrypt_timeout_active_operations", &[]), 0);
+/// ```
+#[derive(Debug)]
+#[must_use = "dropping the operation right away records it as cancelled"]
+pub struct TimeoutOperation {
+    op: OperationType,
+    timeout: Duration,
+    started: Instant,
+    pipeline: Option<Arc<Pipeline>>,
+    finished: bool,
+    _active: ActiveGuard,
+}
+
+impl TimeoutOperation {
+    /// Starts an operation; `timeout: None` takes the operation type's configured timeout.
+    pub fn start(op: OperationType, timeout: Option<Duration>) -> Self {
+        let active = ActiveGuard::enter(Metric::TimeoutActiveOperations);
+        let pipeline = pipeline::current();
+        let timeout = timeout.unwrap_or_else(|| match &pipeline {
+            Some(p) => p.operation_timeout(op),
+            None => op.default_timeout(),
+        });
+        TimeoutOperation {
+            op,
+            timeout,
+            started: Instant::now(),
+            pipeline,
+            finished: false,
+            _active: active,
+        }
+    }
+
+    /// The operation's timeout.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// When the timeout expires.
+    pub fn deadline(&self) -> Instant {
+        self.started + self.timeout
+    }
+
+    /// Time since start.
+    pub fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// Records how the operation ended and returns the escalation level it reached.
+    pub fn finish(mut self, outcome: TimeoutOutcome) -> Escalation {
+        self.finished = true;
+        self.record(outcome)
+    }
+
+    fn record(&self, outcome: TimeoutOutcome) -> Escalation {
+        let elapsed = self.started.elapsed();
+        let escalation = Escalation::of(elapsed, self.timeout);
+        let result = match outcome {
+            TimeoutOutcome::Cancelled => Metric::TimeoutOperationsCancelled,
+            TimeoutOutcome::TimedOut => Metric::TimeoutOperationsTimedOut,
+            TimeoutOutcome::Completed if escalation >= Escalation::Timeout => {
+                Metric::TimeoutOperationsTimedOut
+            }
+            TimeoutOutcome::Completed => Metric::TimeoutOperationsSuccessful,
+        };
+        let level = match escalation {
+            Escalation::Normal => None,
+            Escalation::Warn => Some(Metric::TimeoutEscalationWarn),
+            Escalation::Timeout => Some(Metric::TimeoutEscalationTimeout),
+            Escalation::Fail => Some(Metric::TimeoutEscalationFail),
+        };
+        let seconds = elapsed.as_secs_f64();
+        match &self.pipeline {
+            Some(p) => {
+                let h = &p.prebound.timeouts[self.op.index()];
+                h.total.add(1);
+                let counter = |m| match m {
+                    Metric::TimeoutOperationsCancelled => &h.cancelled,
+                    Metric::TimeoutOperationsTimedOut => &h.timed_out,
+                    Metric::TimeoutOperationsSuccessful => &h.successful,
+                    Metric::TimeoutEscalationWarn => &h.warn,
+                    Metric::TimeoutEscalationTimeout => &h.timeout,
+                    _ => &h.fail,
+                };
+                counter(result).add(1);
+                if let Some(level) = level {
+                    counter(level).add(1);
+                }
+                h.duration.record(seconds);
+            }
+            None => {
+                let labels = [("operation_type", self.op.as_str())];
+                emit(Metric::TimeoutOperations, Measurement::Add(1), &labels);
+                emit(result, Measurement::Add(1), &labels);
+                if let Some(level) = level {
+                    emit(level, Measurement::Add(1), &labels);
+                }
+                emit(
+                    Metric::TimeoutOperationDuration,
+                    Measurement::Observe(seconds),
+                    &labels,
+                );
+            }
+        }
+        escalation
+    }
+}
+
+impl Drop for TimeoutOperation {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.record(TimeoutOutcome::Cancelled);
+        }
+    }
+}

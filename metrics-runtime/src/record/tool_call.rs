@@ -1,0 +1,213 @@
+//! The tool-call family: calls, success, failure, errors, blocked, duration.
+//!
+//! **Invariant**, per (server_name, tool_name), at every scrape:
+//! `enkrypt_tool_calls_total` (summed over project_id) =
+//! `enkrypt_tool_call_success_total` + `enkrypt_tool_call_failure_total` (summed over
+//! error_type) + the calls ended as [`Outcome::Blocked`]. Every call is counted once, when it
+//! ends, together with its outcome and its duration, so the counts never disagree mid-call.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use opentelemetry::metrics::{BoundCounter, BoundHistogram};
+use opentelemetry::KeyValue;
+
+use super::emit;
+use crate::bound_cache::BoundCache;
+use crate::catalog::Metric;
+use crate::instruments::Measurement;
+use crate::pipeline::{self, Pipeline};
+
+/// The labels of one tool call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ToolCallLabels<'a> {
+    /// The upstream MCP server, e.g. `github`.
+    pub server_name: &'a str,
+    /// The tool on that server, e.g. `create_issue`.
+    pub tool_name: &'a str,
+    /// The project the caller authenticated for (only on `enkrypt_tool_calls_total`).
+    pub project_id: &'a str,
+}
+
+/// How a tool call ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome<'a> {
+    /// It returned a result: `enkrypt_tool_call_success_total`.
+    Success,
+    /// It returned an error: `enkrypt_tool_call_failure_total{error_type}`.
+    Failure {
+        /// A bounded classification such as `upstream_error` or `timeout`.
+        error_type: &'a str,
+    },
+    /// It crashed (panicked, was cancelled): the failure counter and also
+    /// `enkrypt_tool_call_error_counter{error_type}`.
+    Crash {
+        /// `panic`, `cancelled`, or another bounded classification.
+        error_type: &'a str,
+    },
+    /// A guardrail blocked it: `enkrypt_tool_call_blocked_total{reason}` instead of
+    /// success or failure.
+    Blocked {
+        /// Why, e.g. `injection_attack` or `pii`.
+        reason: &'a str,
+    },
+}
+
+/// The handles bound to one (server_name, tool_name, project_id): the success path records
+/// with three atomic operations and no attribute lookup.
+#[derive(Debug)]
+pub struct ToolCallHandles {
+    calls: BoundCounter<u64>,
+    success: BoundCounter<u64>,
+    duration: BoundHistogram<f64>,
+}
+
+impl ToolCallHandles {
+    fn bind(p: &Pipeline, labels: &ToolCallLabels<'_>) -> Self {
+        let server = KeyValue::new("server_name", labels.server_name.to_owned());
+        let tool = KeyValue::new("tool_name", labels.tool_name.to_owned());
+        let project = KeyValue::new("project_id", labels.project_id.to_owned());
+        let pair = [server.clone(), tool.clone()];
+        ToolCallHandles {
+            calls: p
+                .instruments
+                .bind_counter(Metric::ToolCalls, &[server, tool, project]),
+            success: p.instruments.bind_counter(Metric::ToolCallSuccess, &pair),
+            duration: p
+                .instruments
+                .bind_histogram(Metric::ToolCallDuration, &pair),
+        }
+    }
+
+    /// Resolves the handles for `labels` in the current pipeline through a call site's cache.
+    /// `None` before `init()` or when the cache is full; [`ToolCallHandles::finish`] then takes
+    /// the unbound path.
+    pub fn resolve(
+        site: &BoundCache<ToolCallHandles>,
+        labels: &ToolCallLabels<'_>,
+    ) -> Option<Arc<ToolCallHandles>> {
+        pipeline::with_current(|p| {
+            let p = p?;
+            site.get_or_bind(
+                p,
+                &[labels.server_name, labels.tool_name, labels.project_id],
+                |p| ToolCallHandles::bind(p, labels),
+            )
+        })
+    }
+
+    /// Records a finished call through resolved handles, or the unbound path without them.
+    pub fn finish(
+        handles: Option<&ToolCallHandles>,
+        labels: &ToolCallLabels<'_>,
+        outcome: Outcome<'_>,
+        duration: Duration,
+    ) {
+        let Some(h) = handles else {
+            return record_unbound(labels, outcome, duration);
+        };
+        h.calls.add(1);
+        match outcome {
+            Outcome::Success => h.success.add(1),
+            other => record_outcome(labels, other),
+        }
+        h.duration.record(duration.as_secs_f64());
+    }
+}
+
+static SHARED_SITE: BoundCache<ToolCallHandles> = BoundCache::new();
+
+/// Records one finished tool call: the call, its outcome and its duration.
+///
+/// ```
+/// use std::time::Duration;
+/// use metrics_runtime::record::{tool_call, Outcome, ToolCallLabels};
+/// use metrics_runtime::testing::TestMeter;
+///
+/// let meter = TestMeter::new();
+/// let labels = ToolCallLabels { server_name: "github", tool_name: "create_issue", project_id: "p1" };
+/// tool_call(&labels, Outcome::Success, Duration::from_millis(300));
+/// tool_call(&labels, Outcome::Failure { error_type: "upstream_error" }, Duration::from_secs(2));
+///
+/// assert_eq!(meter.counter("enkrypt_tool_calls_total", &[("server_name", "github")]), 2);
+/// assert_eq!(meter.counter("enkrypt_tool_call_success_total", &[]), 1);
+/// assert_eq!(meter.counter("enkrypt_tool_call_failure_total", &[("error_type", "upstream_error")]), 1);
+/// assert_eq!(meter.histogram("enkrypt_tool_call_duration_seconds", &[]).count, 2);
+/// ```
+pub fn tool_call(labels: &ToolCallLabels<'_>, outcome: Outcome<'_>, duration: Duration) {
+    let handles = ToolCallHandles::resolve(&SHARED_SITE, labels);
+    ToolCallHandles::finish(handles.as_deref(), labels, outcome, duration);
+}
+
+/// Counts a blocked call in `enkrypt_tool_call_blocked_total` alone. Prefer
+/// [`Outcome::Blocked`], which also counts the call and its duration.
+pub fn tool_call_blocked(server_name: &str, tool_name: &str, reason: &str) {
+    emit(
+        Metric::ToolCallBlocked,
+        Measurement::Add(1),
+        &[
+            ("server_name", server_name),
+            ("tool_name", tool_name),
+            ("reason", reason),
+        ],
+    );
+}
+
+fn record_unbound(labels: &ToolCallLabels<'_>, outcome: Outcome<'_>, duration: Duration) {
+    let pair = [
+        ("server_name", labels.server_name),
+        ("tool_name", labels.tool_name),
+    ];
+    emit(
+        Metric::ToolCalls,
+        Measurement::Add(1),
+        &[
+            ("server_name", labels.server_name),
+            ("tool_name", labels.tool_name),
+            ("project_id", labels.project_id),
+        ],
+    );
+    match outcome {
+        Outcome::Success => emit(Metric::ToolCallSuccess, Measurement::Add(1), &pair),
+        other => record_outcome(labels, other),
+    }
+    emit(
+        Metric::ToolCallDuration,
+        Measurement::Observe(duration.as_secs_f64()),
+        &pair,
+    );
+}
+
+/// The rarer outcomes, always unbound: their label sets (error types, reasons) vary more.
+fn record_outcome(labels: &ToolCallLabels<'_>, outcome: Outcome<'_>) {
+    let (server, tool) = (labels.server_name, labels.tool_name);
+    match outcome {
+        Outcome::Success => emit(
+            Metric::ToolCallSuccess,
+            Measurement::Add(1),
+            &[("server_name", server), ("tool_name", tool)],
+        ),
+        Outcome::Failure { error_type } => failure(server, tool, error_type),
+        Outcome::Crash { error_type } => {
+            failure(server, tool, error_type);
+            emit(
+                Metric::ToolCallErrors,
+                Measurement::Add(1),
+                &[("server_name", server), ("error_type", error_type)],
+            );
+        }
+        Outcome::Blocked { reason } => tool_call_blocked(server, tool, reason),
+    }
+}
+
+fn failure(server: &str, tool: &str, error_type: &str) {
+    emit(
+        Metric::ToolCallFailure,
+        Measurement::Add(1),
+        &[
+            ("server_name", server),
+            ("tool_name", tool),
+            ("error_type", error_type),
+        ],
+    );
+}

@@ -1,0 +1,283 @@
+//! An isolated, in-memory test meter that returns typed values.
+//!
+//! [`TestMeter::new`] builds a pipeline of its own (a real `SdkMeterProvider` with an in-memory
+//! reader and, with the `prometheus` feature, a Prometheus registry) and routes the current
+//! thread's recordings to it until it is dropped. Tests running in parallel on other threads
+//! do not see each other's values. For a future that may move between threads (a
+//! multi-threaded tokio runtime), wrap it in [`TestMeter::scope`].
+//!
+//! ```
+//! use metrics_runtime::{record, testing::TestMeter, CacheType};
+//!
+//! let meter = TestMeter::new();
+//! record::cache_hit(CacheType::Tools);
+//! record::cache_hit(CacheType::Tools);
+//! assert_eq!(meter.counter("enkrypt_cache_hits_total", &[("cache_type", "tools")]), 2);
+//! ```
+
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::sync::{Arc, Weak};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use opentelemetry::KeyValue;
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::metrics::data::{AggregatedMetrics, MetricData, ResourceMetrics};
+use opentelemetry_sdk::metrics::reader::MetricReader;
+use opentelemetry_sdk::metrics::{
+    InstrumentKind, ManualReader, Pipeline as SdkPipeline, Temporality,
+};
+
+use crate::catalog::{Metric, MetricKind};
+use crate::config::{Config, ConfigBuilder};
+use crate::error::ConfigError;
+use crate::init::build_pipeline;
+use crate::pipeline::{self, Pipeline};
+
+/// One series of a metric: its labels and value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    /// Label key/value pairs, sorted by key.
+    pub labels: Vec<(String, String)>,
+    /// The value (a counter's total, a gauge's level, a histogram's count).
+    pub value: f64,
+}
+
+/// A histogram's state, summed over the series that match.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct HistogramSnapshot {
+    /// How many values were recorded.
+    pub count: u64,
+    /// Their sum.
+    pub sum: f64,
+    /// The explicit bucket boundaries (without +Inf).
+    pub bounds: Vec<f64>,
+    /// Per-bucket (not cumulative) counts; one more than `bounds`, the last for +Inf.
+    pub bucket_counts: Vec<u64>,
+}
+
+/// An isolated pipeline that the current thread records into while it lives.
+#[derive(Debug)]
+pub struct TestMeter {
+    pipeline: Arc<Pipeline>,
+    reader: Arc<ManualReader>,
+    previous: Option<Arc<Pipeline>>,
+    // Installed on this thread: it must be dropped here too.
+    _not_send: PhantomData<*const ()>,
+}
+
+impl Default for TestMeter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TestMeter {
+    /// A test meter with the default configuration, ignoring the process environment.
+    pub fn new() -> Self {
+        Self::with_config(Config::builder()).expect("the default configuration is valid")
+    }
+
+    /// A test meter with the given settings (bucket overrides, dropped labels, cardinality
+    /// limit, operation timeouts), validated against an empty environment. Exporters are
+    /// not started: the values stay in memory.
+    pub fn with_config(builder: ConfigBuilder) -> Result<Self, ConfigError> {
+        let mut config = builder
+            .serve_prometheus(false)
+            .prometheus(cfg!(feature = "prometheus"))
+            .build_with_env(|_| None)?;
+        config.otlp = None;
+        let reader = Arc::new(ManualReader::builder().build());
+        let shared = SharedReader(Arc::clone(&reader));
+        let (pipeline, _) = build_pipeline(&config, Some(shared))
+            .expect("a test configuration has no exporter that can fail");
+        let pipeline = Arc::new(pipeline);
+        let previous = pipeline::set_override(Some(Arc::clone(&pipeline)));
+        Ok(TestMeter {
+            pipeline,
+            reader,
+            previous,
+            _not_send: PhantomData,
+        })
+    }
+
+    /// Runs `future` with its recordings routed to this meter, on whatever thread polls it.
+    pub fn scope<F: Future>(&self, future: F) -> Scoped<F> {
+        Scoped {
+            pipeline: Arc::clone(&self.pipeline),
+            future: Box::pin(future),
+        }
+    }
+
+    /// The sum of a counter over the series whose labels include all of `labels`
+    /// (0 when none match).
+    pub fn counter(&self, name: &str, labels: &[(&str, &str)]) -> u64 {
+        self.expect_kind(name, MetricKind::Counter);
+        self.series_matching(name, labels)
+            .iter()
+            .map(|s| s.value as u64)
+            .sum()
+    }
+
+    /// The sum of an up-down counter (gauge) over the matching series.
+    pub fn gauge(&self, name: &str, labels: &[(&str, &str)]) -> i64 {
+        self.expect_kind(name, MetricKind::UpDownCounter);
+        self.series_matching(name, labels)
+            .iter()
+            .map(|s| s.value as i64)
+            .sum()
+    }
+
+    /// A histogram summed over the matching series.
+    pub fn histogram(&self, name: &str, labels: &[(&str, &str)]) -> HistogramSnapshot {
+        self.expect_kind(name, MetricKind::Histogram);
+        let mut out = HistogramSnapshot::default();
+        self.visit(name, |data| {
+            if let AggregatedMetrics::F64(MetricData::Histogram(h)) = data {
+                for dp in h.data_points() {
+                    if !matches(&dp.attributes().collect::<Vec<_>>(), labels) {
+                        continue;
+                    }
+                    out.count += dp.count();
+                    out.sum += dp.sum();
+                    out.bounds = dp.bounds().collect();
+                    let counts: Vec<u64> = dp.bucket_counts().collect();
+                    if out.bucket_counts.len() != counts.len() {
+                        out.bucket_counts = vec![0; counts.len()];
+                    }
+                    for (total, c) in out.bucket_counts.iter_mut().zip(counts) {
+                        *total += c;
+                    }
+                }
+            }
+        });
+        out
+    }
+
+    /// Every series of a metric, with its labels.
+    pub fn series(&self, name: &str) -> Vec<Series> {
+        self.series_matching(name, &[])
+    }
+
+    /// The Prometheus text exposition of this meter, exactly as `/metrics` would serve it.
+    #[cfg(feature = "prometheus")]
+    pub fn render(&self) -> String {
+        crate::exporters::prometheus::render_pipeline(&self.pipeline)
+    }
+
+    fn expect_kind(&self, name: &str, kind: MetricKind) {
+        match Metric::from_name(name) {
+            Some(m) if m.def().kind == kind => {}
+            Some(m) => panic!(
+                "{name} is a {:?}, not a {kind:?}: use the matching TestMeter method",
+                m.def().kind
+            ),
+            None => panic!("no metric of the catalog is named {name:?}"),
+        }
+    }
+
+    fn series_matching(&self, name: &str, labels: &[(&str, &str)]) -> Vec<Series> {
+        let mut out = Vec::new();
+        self.visit(name, |data| {
+            let mut push = |attrs: &mut dyn Iterator<Item = &KeyValue>, value: f64| {
+                let attrs: Vec<&KeyValue> = attrs.collect();
+                if matches(&attrs, labels) {
+                    let mut labels: Vec<(String, String)> = attrs
+                        .iter()
+                        .map(|kv| (kv.key.to_string(), kv.value.to_string()))
+                        .collect();
+                    labels.sort();
+                    out.push(Series { labels, value });
+                }
+            };
+            match data {
+                AggregatedMetrics::U64(MetricData::Sum(s)) => {
+                    for dp in s.data_points() {
+                        push(&mut dp.attributes(), dp.value() as f64);
+                    }
+                }
+                AggregatedMetrics::I64(MetricData::Sum(s)) => {
+                    for dp in s.data_points() {
+                        push(&mut dp.attributes(), dp.value() as f64);
+                    }
+                }
+                AggregatedMetrics::F64(MetricData::Histogram(h)) => {
+                    for dp in h.data_points() {
+                        push(&mut dp.attributes(), dp.count() as f64);
+                    }
+                }
+                _ => {}
+            }
+        });
+        out
+    }
+
+    fn visit(&self, name: &str, mut f: impl FnMut(&AggregatedMetrics)) {
+        let mut rm = ResourceMetrics::default();
+        self.reader
+            .collect(&mut rm)
+            .expect("the test meter's reader collects while the meter lives");
+        for scope in rm.scope_metrics() {
+            for metric in scope.metrics().filter(|m| m.name() == name) {
+                f(metric.data());
+            }
+        }
+    }
+}
+
+fn matches(attrs: &[&KeyValue], labels: &[(&str, &str)]) -> bool {
+    labels.iter().all(|(k, v)| {
+        attrs
+            .iter()
+            .any(|kv| kv.key.as_str() == *k && kv.value.as_str() == *v)
+    })
+}
+
+impl Drop for TestMeter {
+    fn drop(&mut self) {
+        pipeline::set_override(self.previous.take());
+        let _ = self.pipeline.provider().shutdown();
+    }
+}
+
+/// A future whose recordings go to a [`TestMeter`], on whichever thread polls it.
+#[derive(Debug)]
+pub struct Scoped<F> {
+    pipeline: Arc<Pipeline>,
+    future: Pin<Box<F>>,
+}
+
+impl<F: Future> Future for Scoped<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let previous = pipeline::set_override(Some(Arc::clone(&self.pipeline)));
+        let result = self.future.as_mut().poll(cx);
+        pipeline::set_override(previous);
+        result
+    }
+}
+
+/// Lets the test meter keep a handle on the reader it gives the provider.
+#[derive(Debug, Clone)]
+pub(crate) struct SharedReader(Arc<ManualReader>);
+
+impl MetricReader for SharedReader {
+    fn register_pipeline(&self, pipeline: Weak<SdkPipeline>) {
+        self.0.register_pipeline(pipeline)
+    }
+    fn collect(&self, rm: &mut ResourceMetrics) -> OTelSdkResult {
+        self.0.collect(rm)
+    }
+    fn force_flush(&self) -> OTelSdkResult {
+        self.0.force_flush()
+    }
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        self.0.shutdown_with_timeout(timeout)
+    }
+    fn temporality(&self, kind: InstrumentKind) -> Temporality {
+        self.0.temporality(kind)
+    }
+}

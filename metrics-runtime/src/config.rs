@@ -13,8 +13,9 @@ use crate::labels::OperationType;
 
 /// The default address of the embedded Prometheus endpoint.
 pub const DEFAULT_PROMETHEUS_ADDRESS: &str = "127.0.0.1:9464";
-/// The default per-instrument series limit. Past it, new label sets go to one overflow
-/// series labelled `otel_metric_overflow="true"`.
+/// The default per-metric series limit: at most this many label sets per metric; measurements
+/// with any further label set go to one extra overflow series labelled
+/// `otel_metric_overflow="true"`, so they are still counted.
 pub const DEFAULT_CARDINALITY_LIMIT: usize = 2000;
 
 const SERVICE_NAME: Setting = Setting::new("service_name", "OTEL_SERVICE_NAME");
@@ -324,7 +325,8 @@ impl ConfigBuilder {
         self
     }
 
-    /// The per-instrument series limit (default 2000).
+    /// The per-metric series limit (default 2000); past it, new label sets are counted in
+    /// one overflow series.
     pub fn cardinality_limit(mut self, limit: usize) -> Self {
         self.cardinality_limit = Some(limit);
         self
@@ -606,10 +608,10 @@ impl ConfigBuilder {
             ),
             (None, None) => return Ok(DEFAULT_CARDINALITY_LIMIT),
         };
-        if limit < 2 || limit == usize::MAX {
+        if limit == 0 || limit == usize::MAX {
             return Err(CARDINALITY.error(
                 &shown,
-                "the limit must be at least 2 (one series plus the overflow series)",
+                "expected a positive number of series per metric, such as 2000",
             ));
         }
         Ok(limit)

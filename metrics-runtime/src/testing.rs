@@ -20,6 +20,7 @@ use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::{Arc, Weak};
 use std::task::{Context, Poll};
+use std::thread::sleep;
 use std::time::Duration;
 
 use opentelemetry::KeyValue;
@@ -34,7 +35,9 @@ use crate::catalog::{Metric, MetricKind};
 use crate::config::{Config, ConfigBuilder};
 use crate::error::ConfigError;
 use crate::init::build_pipeline;
+use crate::labels::{CacheType, Direction, OperationType, OutputCheck};
 use crate::pipeline::{self, Pipeline};
+use crate::record::{Outcome, TimeoutOperation, TimeoutOutcome, ToolCallLabels};
 
 /// One series of a metric: its labels and value.
 #[derive(Debug, Clone, PartialEq)]
@@ -280,4 +283,98 @@ impl MetricReader for SharedReader {
     fn temporality(&self, kind: InstrumentKind) -> Temporality {
         self.0.temporality(kind)
     }
+}
+
+/// Records a little of every one of the 32 metric families into the current pipeline, with
+/// plausible labels: a success, a failure, a crash and a blocked tool call, discovery, cache
+/// hit and miss, input and output violations, the three output checks, PII, a guardrail API
+/// request, auth success and failure, and one timeout operation per outcome and escalation
+/// level (it sleeps about 80 ms for those). Sessions and users are left to the caller, who
+/// decides how long they stay active.
+///
+/// Useful to check an exporter, a dashboard or an alert rule end to end.
+///
+/// ```
+/// use metrics_runtime::{catalog::CATALOG, testing::{record_every_family, TestMeter}};
+/// let meter = TestMeter::new();
+/// record_every_family();
+/// let text = meter.render();
+/// for def in CATALOG.iter().filter(|d| !d.labels.is_empty()) {
+///     assert!(text.contains(&format!("# TYPE {} ", def.name)), "{}", def.name);
+/// }
+/// ```
+pub fn record_every_family() {
+    let github = ToolCallLabels {
+        server_name: "github",
+        tool_name: "create_issue",
+        project_id: "demo-project",
+    };
+    crate::record::tool_call(&github, Outcome::Success, Duration::from_millis(180));
+    crate::record::tool_call(
+        &github,
+        Outcome::Failure {
+            error_type: "upstream_error",
+        },
+        Duration::from_millis(900),
+    );
+    crate::record::tool_call(
+        &github,
+        Outcome::Crash {
+            error_type: "panic",
+        },
+        Duration::from_millis(40),
+    );
+    crate::record::tool_call(
+        &github,
+        Outcome::Blocked {
+            reason: "injection_attack",
+        },
+        Duration::from_millis(15),
+    );
+
+    crate::record::list_all_servers("demo-user", "demo-project");
+    crate::record::servers_discovered("demo-config", 3);
+    crate::record::cache_hit(CacheType::Tools);
+    crate::record::cache_miss(CacheType::ServerConfig);
+
+    crate::record::guardrail_violation(
+        Direction::Input,
+        "injection_attack",
+        "github",
+        "injection_detector",
+    );
+    crate::record::guardrail_violation(
+        Direction::Output,
+        "toxicity",
+        "github",
+        "toxicity_detector",
+    );
+    for check in OutputCheck::ALL {
+        crate::record::output_check_violation(*check, "github", "create_issue");
+    }
+    crate::record::pii_redactions("github", "email", 2);
+    crate::record::guardrail_api_request(
+        "/guardrails/policy/detect",
+        200,
+        Duration::from_millis(120),
+    );
+
+    crate::record::auth_success("api_key", "demo-project");
+    crate::record::auth_failure("api_key", "invalid_key");
+
+    // The timeout manager: one of each outcome and escalation level.
+    TimeoutOperation::start(OperationType::Guardrail, None).finish(TimeoutOutcome::Completed);
+    let warn = TimeoutOperation::start(
+        OperationType::ToolExecution,
+        Some(Duration::from_millis(50)),
+    );
+    sleep(Duration::from_millis(42));
+    warn.finish(TimeoutOutcome::Completed);
+    let cut = TimeoutOperation::start(OperationType::Discovery, Some(Duration::from_millis(20)));
+    sleep(Duration::from_millis(21));
+    cut.finish(TimeoutOutcome::TimedOut);
+    let overrun = TimeoutOperation::start(OperationType::Cache, Some(Duration::from_millis(10)));
+    sleep(Duration::from_millis(13));
+    overrun.finish(TimeoutOutcome::Completed);
+    drop(TimeoutOperation::start(OperationType::Auth, None)); // dropped: cancelled
 }

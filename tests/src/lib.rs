@@ -1,1 +1,9 @@
 //! Helpers shared by the workspace tests.
+
+pub mod exposition;
+pub mod otlp_receiver;
+
+// README's Rust examples compile and run as doctests of this crate.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -29,6 +29,30 @@ pub(crate) enum Measurement {
     Change(i64),
 }
 
+/// An instrument bound to one label set.
+#[derive(Debug)]
+pub(crate) enum Bound {
+    Counter(BoundCounter<u64>),
+    Histogram(BoundHistogram<f64>),
+    UpDown(BoundUpDownCounter<i64>),
+}
+
+impl Bound {
+    pub(crate) fn record(&self, value: Measurement) {
+        match (self, value) {
+            (Bound::Counter(c), Measurement::Add(v)) => c.add(v),
+            (Bound::Histogram(h), Measurement::Observe(v)) => h.record(v),
+            (Bound::UpDown(u), Measurement::Change(v)) => u.add(v),
+            (bound, value) => {
+                debug_assert!(
+                    false,
+                    "metrics-runtime bug: {value:?} does not fit {bound:?}"
+                )
+            }
+        }
+    }
+}
+
 /// Every instrument of the catalog, indexed by [`Metric`].
 #[derive(Debug)]
 pub(crate) struct Instruments {
@@ -86,6 +110,15 @@ impl Instruments {
                 "metrics-runtime bug: {value:?} does not fit {}",
                 metric.name()
             ),
+        }
+    }
+
+    /// Binds any instrument to a label set.
+    pub(crate) fn bind(&self, metric: Metric, attrs: &[KeyValue]) -> Bound {
+        match self.get(metric) {
+            Instrument::Counter(c) => Bound::Counter(c.bind(attrs)),
+            Instrument::Histogram(h) => Bound::Histogram(h.bind(attrs)),
+            Instrument::UpDown(u) => Bound::UpDown(u.bind(attrs)),
         }
     }
 

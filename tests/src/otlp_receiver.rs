@@ -113,3 +113,47 @@ impl Drop for Receiver {
         }
     }
 }
+
+/// A minimal OTLP/gRPC metrics receiver on the official service definition.
+pub mod grpc {
+    use std::net::SocketAddr;
+
+    use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_server::{
+        MetricsService, MetricsServiceServer,
+    };
+    use opentelemetry_proto::tonic::collector::metrics::v1::{
+        ExportMetricsServiceRequest, ExportMetricsServiceResponse,
+    };
+    use tokio::sync::mpsc;
+
+    struct Service(mpsc::UnboundedSender<ExportMetricsServiceRequest>);
+
+    #[tonic::async_trait]
+    impl MetricsService for Service {
+        async fn export(
+            &self,
+            request: tonic::Request<ExportMetricsServiceRequest>,
+        ) -> Result<tonic::Response<ExportMetricsServiceResponse>, tonic::Status> {
+            let _ = self.0.send(request.into_inner());
+            Ok(tonic::Response::new(ExportMetricsServiceResponse::default()))
+        }
+    }
+
+    /// Serves on a free loopback port of the current tokio runtime; exports arrive on the
+    /// returned channel.
+    pub async fn start() -> (
+        SocketAddr,
+        mpsc::UnboundedReceiver<ExportMetricsServiceRequest>,
+    ) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let incoming = tonic::transport::server::TcpIncoming::from(listener);
+        let (tx, rx) = mpsc::unbounded_channel();
+        tokio::spawn(
+            tonic::transport::Server::builder()
+                .add_service(MetricsServiceServer::new(Service(tx)))
+                .serve_with_incoming(incoming),
+        );
+        (addr, rx)
+    }
+}

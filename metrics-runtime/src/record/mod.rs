@@ -30,16 +30,43 @@ pub use tool_call::{tool_call, tool_call_blocked, Outcome, ToolCallHandles, Tool
 
 use opentelemetry::KeyValue;
 
-use crate::catalog::Metric;
-use crate::instruments::Measurement;
+use crate::bound_cache::BoundCache;
+use crate::catalog::{Metric, CATALOG};
+use crate::instruments::{Bound, Measurement};
 use crate::pipeline;
 
-/// Records one measurement with string label values (the unbound path: builds the attribute
-/// list, which the SDK looks up under its cardinality limit).
+/// Per metric, the handles bound to each label-value set the typed API has seen.
+static SITES: [BoundCache<Bound>; CATALOG.len()] = [const { BoundCache::new() }; CATALOG.len()];
+
+/// The most label keys any catalog metric has.
+const MAX_LABELS: usize = 3;
+
+/// Records one measurement with string label values, in the order of the catalog's keys.
+///
+/// After the first call with a label-value set, this is a lookup in the metric's
+/// [`BoundCache`] and an atomic update: no allocation. The first call, a full cache, and
+/// recordings before `init()` take the unbound path (owned attributes).
 pub(crate) fn emit(metric: Metric, value: Measurement, labels: &[(&'static str, &str)]) {
-    let attrs: Vec<KeyValue> = labels
+    debug_assert!(labels.len() <= MAX_LABELS);
+    let mut values = [""; MAX_LABELS];
+    for (slot, (_, v)) in values.iter_mut().zip(labels) {
+        *slot = v;
+    }
+    let values = &values[..labels.len().min(MAX_LABELS)];
+    pipeline::with_current(|p| match p {
+        Some(p) => match SITES[metric as usize].get_or_bind(p, values, |p| {
+            p.instruments.bind(metric, &attributes(labels))
+        }) {
+            Some(bound) => bound.record(value),
+            None => p.record(metric, value, &attributes(labels)),
+        },
+        None => pipeline::record(metric, value, &attributes(labels)),
+    });
+}
+
+fn attributes(labels: &[(&'static str, &str)]) -> Vec<KeyValue> {
+    labels
         .iter()
         .map(|(k, v)| KeyValue::new(*k, v.to_string()))
-        .collect();
-    pipeline::record(metric, value, &attrs);
+        .collect()
 }

@@ -85,7 +85,7 @@ pub fn guardrail_api_request(endpoint: &str, status_code: u16, duration: Duratio
         Measurement::Add(1),
         &[
             ("endpoint", endpoint),
-            ("status_code", &status_code.to_string()),
+            ("status_code", decimal(status_code, &mut [0; 5])),
         ],
     );
     emit(
@@ -93,4 +93,28 @@ pub fn guardrail_api_request(endpoint: &str, status_code: u16, duration: Duratio
         Measurement::Observe(duration.as_secs_f64()),
         &[("endpoint", endpoint)],
     );
+}
+
+/// `n` in decimal, written into `buf` (no allocation on the recording path).
+fn decimal(mut n: u16, buf: &mut [u8; 5]) -> &str {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    std::str::from_utf8(&buf[i..]).expect("ASCII digits")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn decimal_writes_every_u16() {
+        for n in [0u16, 7, 10, 200, 404, 9999, 10000, u16::MAX] {
+            assert_eq!(super::decimal(n, &mut [0; 5]), n.to_string());
+        }
+    }
 }

@@ -1,6 +1,58 @@
 //! Attribute macros for `metrics-runtime`.
 //!
 //! This crate is an implementation detail: depend on `metrics-runtime` and use the macros it
-//! re-exports. The macros (`#[tool_call]`, `#[guardrail_check]`, `#[timeout_op]`) parse their
-//! arguments here and expand to calls into `::metrics_runtime::__private`, so all recording
-//! logic lives (and is tested) in the runtime crate.
+//! re-exports (`use metrics_runtime::tool_call;`). `attr.rs` parses arguments, `func.rs`
+//! understands the function, `expand.rs` generates the instrumented body, which calls into
+//! `::metrics_runtime::__private`. The recording logic lives in the runtime, where it is tested.
+//!
+//! With the `off` feature (set by `metrics-runtime/off`), every attribute still checks its
+//! arguments, then returns the function unchanged.
+
+use proc_macro::TokenStream;
+
+mod attr;
+mod cardinality;
+mod derive;
+mod expand;
+mod func;
+mod snake;
+
+/// Records the tool-call family for every call of the function. See the `metrics_runtime`
+/// documentation of `tool_call` for arguments and examples.
+#[proc_macro_attribute]
+pub fn tool_call(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::expand("tool_call", args.into(), item.into()).into()
+}
+
+/// Records a guardrail check: the API request, its duration and the verdict's findings.
+#[proc_macro_attribute]
+pub fn guardrail_check(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::expand("guardrail_check", args.into(), item.into()).into()
+}
+
+/// Records a timeout-managed operation and, on an `async fn`, enforces its deadline.
+#[proc_macro_attribute]
+pub fn timeout_op(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::expand("timeout_op", args.into(), item.into()).into()
+}
+
+/// Counts a cache lookup that returns `Option`: `Some` is a hit, `None` a miss.
+#[proc_macro_attribute]
+pub fn cache_lookup(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::expand("cache_lookup", args.into(), item.into()).into()
+}
+
+/// Counts an authentication that returns `Result`: `Ok` is a success, `Err` a failure.
+#[proc_macro_attribute]
+pub fn auth_check(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::expand("auth_check", args.into(), item.into()).into()
+}
+
+/// Derives `metrics_runtime::ErrorType` for an error enum.
+#[proc_macro_derive(ErrorType, attributes(error_type))]
+pub fn derive_error_type(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as syn::DeriveInput);
+    derive::derive(input)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}

@@ -33,11 +33,16 @@
 
 #![warn(missing_docs)]
 
+#[doc(hidden)]
+#[path = "private/mod.rs"]
+pub mod __private;
 mod bound_cache;
 pub mod catalog;
 mod config;
+mod context;
 mod env;
 mod error;
+mod error_type;
 mod exporters;
 mod init;
 mod instruments;
@@ -46,16 +51,23 @@ mod pending;
 mod pipeline;
 pub mod record;
 pub mod testing;
+mod verdict;
 
 pub use bound_cache::{BoundCache, MAX_SLOTS};
 pub use config::{
     Config, ConfigBuilder, OtlpProtocol, OtlpSettings, PrometheusSettings, Temporality,
     DEFAULT_CARDINALITY_LIMIT, DEFAULT_PROMETHEUS_ADDRESS,
 };
+pub use context::{EnteredContext, InRequest, RequestContext};
 pub use error::{ConfigError, InitError};
+pub use error_type::{snake_case, ErrorType, Timeout};
 #[cfg(feature = "prometheus")]
 pub use exporters::prometheus::{render, CONTENT_TYPE};
 pub use init::{init, MetricsGuard};
 pub use labels::{CacheType, Direction, OperationType, OutputCheck, UnknownLabelValue};
+pub use metrics_macros::{
+    auth_check, cache_lookup, guardrail_check, timeout_op, tool_call, ErrorType,
+};
 pub use pending::{dropped_before_init, pending_before_init, PENDING_CAPACITY};
 pub use pipeline::{Pipeline, SCOPE_NAME};
+pub use verdict::{GuardrailVerdict, Verdict, VerdictSink, Violation};

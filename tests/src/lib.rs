@@ -1,6 +1,7 @@
 //! Helpers shared by the workspace tests.
 
 pub mod exposition;
+pub mod gateway_fixture;
 pub mod otlp_receiver;
 
 // README's Rust examples compile and run as doctests of this crate.

@@ -26,6 +26,7 @@ pub use security::{
     guardrail_api_request, guardrail_violation, output_check_violation, pii_redactions,
 };
 pub use timeout::{operation_timeout, Escalation, TimeoutOperation, TimeoutOutcome};
+pub(crate) use tool_call::record_unbound;
 pub use tool_call::{tool_call, tool_call_blocked, Outcome, ToolCallHandles, ToolCallLabels};
 
 use opentelemetry::KeyValue;
@@ -69,4 +70,28 @@ fn attributes(labels: &[(&'static str, &str)]) -> Vec<KeyValue> {
         .iter()
         .map(|(k, v)| KeyValue::new(*k, v.to_string()))
         .collect()
+}
+
+/// `n` in decimal, written into `buf` (no allocation on the recording path).
+pub(crate) fn decimal(mut n: u16, buf: &mut [u8; 5]) -> &str {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    std::str::from_utf8(&buf[i..]).expect("ASCII digits")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn decimal_writes_every_u16() {
+        for n in [0u16, 7, 10, 200, 404, 9999, 10000, u16::MAX] {
+            assert_eq!(super::decimal(n, &mut [0; 5]), n.to_string());
+        }
+    }
 }

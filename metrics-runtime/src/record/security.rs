@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::emit;
+use super::{decimal, emit};
 use crate::catalog::Metric;
 use crate::instruments::Measurement;
 use crate::labels::{Direction, OutputCheck};
@@ -93,28 +93,4 @@ pub fn guardrail_api_request(endpoint: &str, status_code: u16, duration: Duratio
         Measurement::Observe(duration.as_secs_f64()),
         &[("endpoint", endpoint)],
     );
-}
-
-/// `n` in decimal, written into `buf` (no allocation on the recording path).
-fn decimal(mut n: u16, buf: &mut [u8; 5]) -> &str {
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    std::str::from_utf8(&buf[i..]).expect("ASCII digits")
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn decimal_writes_every_u16() {
-        for n in [0u16, 7, 10, 200, 404, 9999, 10000, u16::MAX] {
-            assert_eq!(super::decimal(n, &mut [0; 5]), n.to_string());
-        }
-    }
 }

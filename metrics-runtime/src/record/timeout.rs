@@ -1,7 +1,10 @@
 //! The timeout manager's metrics: one [`TimeoutOperation`] per managed operation.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+// tokio's clock: the std clock, unless a test pauses time to make durations exact.
+use tokio::time::Instant;
 
 use super::access::ActiveGuard;
 use super::emit;
@@ -131,12 +134,17 @@ impl TimeoutOperation {
         }
     }
 
+    /// The operation type.
+    pub fn operation_type(&self) -> OperationType {
+        self.op
+    }
+
     /// The operation's timeout.
     pub fn timeout(&self) -> Duration {
         self.timeout
     }
 
-    /// When the timeout expires.
+    /// When the timeout expires (on tokio's clock, which is the std clock unless paused).
     pub fn deadline(&self) -> Instant {
         self.started + self.timeout
     }

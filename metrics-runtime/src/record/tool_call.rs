@@ -54,9 +54,12 @@ pub enum Outcome<'a> {
 }
 
 /// The handles bound to one (server_name, tool_name, project_id): the success path records
-/// with three atomic operations and no attribute lookup.
+/// with three atomic operations and no attribute lookup. They keep the label values, so the
+/// rarer outcomes can be recorded without borrowing the caller's arguments.
 #[derive(Debug)]
 pub struct ToolCallHandles {
+    server: Box<str>,
+    tool: Box<str>,
     calls: BoundCounter<u64>,
     success: BoundCounter<u64>,
     duration: BoundHistogram<f64>,
@@ -69,6 +72,8 @@ impl ToolCallHandles {
         let project = KeyValue::new("project_id", labels.project_id.to_owned());
         let pair = [server.clone(), tool.clone()];
         ToolCallHandles {
+            server: labels.server_name.into(),
+            tool: labels.tool_name.into(),
             calls: p
                 .instruments
                 .bind_counter(Metric::ToolCalls, &[server, tool, project]),
@@ -79,39 +84,30 @@ impl ToolCallHandles {
         }
     }
 
-    /// Resolves the handles for `labels` in the current pipeline through a call site's cache.
-    /// `None` before `init()` or when the cache is full; [`ToolCallHandles::finish`] then takes
-    /// the unbound path.
-    pub fn resolve(
+    /// Resolves the handles for `labels` in the current pipeline through a cache.
+    /// `None` before `init()` or when the cache is full: record with [`record_unbound`] then.
+    pub(crate) fn resolve(
         site: &BoundCache<ToolCallHandles>,
         labels: &ToolCallLabels<'_>,
     ) -> Option<Arc<ToolCallHandles>> {
         pipeline::with_current(|p| {
-            let p = p?;
             site.get_or_bind(
-                p,
+                p?,
                 &[labels.server_name, labels.tool_name, labels.project_id],
                 |p| ToolCallHandles::bind(p, labels),
             )
         })
     }
 
-    /// Records a finished call through resolved handles, or the unbound path without them.
-    pub fn finish(
-        handles: Option<&ToolCallHandles>,
-        labels: &ToolCallLabels<'_>,
-        outcome: Outcome<'_>,
-        duration: Duration,
-    ) {
-        let Some(h) = handles else {
-            return record_unbound(labels, outcome, duration);
-        };
-        h.calls.add(1);
+    /// Records a finished call. `count_block`: whether a `Blocked` outcome still has to be
+    /// counted in `enkrypt_tool_call_blocked_total` (a guardrail check may have done it).
+    pub(crate) fn finish(&self, outcome: Outcome<'_>, duration: Duration, count_block: bool) {
+        self.calls.add(1);
         match outcome {
-            Outcome::Success => h.success.add(1),
-            other => record_outcome(labels, other),
+            Outcome::Success => self.success.add(1),
+            other => record_outcome(&self.server, &self.tool, other, count_block),
         }
-        h.duration.record(duration.as_secs_f64());
+        self.duration.record(duration.as_secs_f64());
     }
 }
 
@@ -135,8 +131,10 @@ static SHARED_SITE: BoundCache<ToolCallHandles> = BoundCache::new();
 /// assert_eq!(meter.histogram("enkrypt_tool_call_duration_seconds", &[]).count, 2);
 /// ```
 pub fn tool_call(labels: &ToolCallLabels<'_>, outcome: Outcome<'_>, duration: Duration) {
-    let handles = ToolCallHandles::resolve(&SHARED_SITE, labels);
-    ToolCallHandles::finish(handles.as_deref(), labels, outcome, duration);
+    match ToolCallHandles::resolve(&SHARED_SITE, labels) {
+        Some(h) => h.finish(outcome, duration, true),
+        None => record_unbound(labels, outcome, duration, true),
+    }
 }
 
 /// Counts a blocked call in `enkrypt_tool_call_blocked_total` alone. Prefer
@@ -153,7 +151,13 @@ pub fn tool_call_blocked(server_name: &str, tool_name: &str, reason: &str) {
     );
 }
 
-fn record_unbound(labels: &ToolCallLabels<'_>, outcome: Outcome<'_>, duration: Duration) {
+/// Records a finished call without bound handles (before `init()`, or a full cache).
+pub(crate) fn record_unbound(
+    labels: &ToolCallLabels<'_>,
+    outcome: Outcome<'_>,
+    duration: Duration,
+    count_block: bool,
+) {
     let pair = [
         ("server_name", labels.server_name),
         ("tool_name", labels.tool_name),
@@ -169,7 +173,7 @@ fn record_unbound(labels: &ToolCallLabels<'_>, outcome: Outcome<'_>, duration: D
     );
     match outcome {
         Outcome::Success => emit(Metric::ToolCallSuccess, Measurement::Add(1), &pair),
-        other => record_outcome(labels, other),
+        other => record_outcome(labels.server_name, labels.tool_name, other, count_block),
     }
     emit(
         Metric::ToolCallDuration,
@@ -178,9 +182,8 @@ fn record_unbound(labels: &ToolCallLabels<'_>, outcome: Outcome<'_>, duration: D
     );
 }
 
-/// The rarer outcomes, always unbound: their label sets (error types, reasons) vary more.
-fn record_outcome(labels: &ToolCallLabels<'_>, outcome: Outcome<'_>) {
-    let (server, tool) = (labels.server_name, labels.tool_name);
+/// The outcomes other than success, through the per-metric caches.
+fn record_outcome(server: &str, tool: &str, outcome: Outcome<'_>, count_block: bool) {
     match outcome {
         Outcome::Success => emit(
             Metric::ToolCallSuccess,
@@ -196,7 +199,8 @@ fn record_outcome(labels: &ToolCallLabels<'_>, outcome: Outcome<'_>) {
                 &[("server_name", server), ("error_type", error_type)],
             );
         }
-        Outcome::Blocked { reason } => tool_call_blocked(server, tool, reason),
+        Outcome::Blocked { reason } if count_block => tool_call_blocked(server, tool, reason),
+        Outcome::Blocked { .. } => {}
     }
 }
 

@@ -1,0 +1,171 @@
+//! The request context: values that belong to the request being served (the project the caller
+//! authenticated for, its user), set once by the gateway's auth layer and read by every
+//! instrumented function that runs for that request.
+//!
+//! The context is carried in a thread-local that [`RequestContext::scope`] sets around every
+//! poll of the request's future (so it follows the task across threads of any executor) and
+//! [`RequestContext::enter`] sets for synchronous code.
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+/// Request-scoped label values.
+///
+/// ```
+/// use metrics_runtime::RequestContext;
+///
+/// let ctx = RequestContext::new("project-42").with_user("user-7");
+/// let _entered = ctx.clone().enter();
+/// assert_eq!(RequestContext::current_project_id().as_deref(), Some("project-42"));
+/// ```
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    project_id: Box<str>,
+    user_id: Option<Box<str>>,
+    /// Blocks already counted in `enkrypt_tool_call_blocked_total` by a guardrail check of
+    /// this request, so the tool call that ends blocked does not count them twice.
+    blocks_counted: AtomicU64,
+}
+
+thread_local! {
+    static CURRENT: RefCell<Option<RequestContext>> = const { RefCell::new(None) };
+}
+
+impl RequestContext {
+    /// A context for a request of `project_id`.
+    pub fn new(project_id: impl Into<Box<str>>) -> Self {
+        RequestContext {
+            inner: Arc::new(Inner {
+                project_id: project_id.into(),
+                user_id: None,
+                blocks_counted: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    /// The same context with a user id.
+    pub fn with_user(self, user_id: impl Into<Box<str>>) -> Self {
+        RequestContext {
+            inner: Arc::new(Inner {
+                project_id: self.inner.project_id.clone(),
+                user_id: Some(user_id.into()),
+                blocks_counted: AtomicU64::new(self.inner.blocks_counted.load(Ordering::Relaxed)),
+            }),
+        }
+    }
+
+    /// The project id.
+    pub fn project_id(&self) -> &str {
+        &self.inner.project_id
+    }
+
+    /// The user id, if known.
+    pub fn user_id(&self) -> Option<&str> {
+        self.inner.user_id.as_deref()
+    }
+
+    /// Runs `future` with this context current, on whatever thread polls it.
+    ///
+    /// ```
+    /// use metrics_runtime::RequestContext;
+    /// # futures_lite_block_on(async {
+    /// let project = RequestContext::new("p1")
+    ///     .scope(async { RequestContext::current_project_id() })
+    ///     .await;
+    /// assert_eq!(project.as_deref(), Some("p1"));
+    /// # });
+    /// # fn futures_lite_block_on<F: std::future::Future>(f: F) -> F::Output {
+    /// #     let waker = std::task::Waker::noop();
+    /// #     let mut cx = std::task::Context::from_waker(&waker);
+    /// #     let mut f = std::pin::pin!(f);
+    /// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
+    /// # }
+    /// ```
+    pub fn scope<F: Future>(self, future: F) -> InRequest<F> {
+        InRequest {
+            context: self,
+            future,
+        }
+    }
+
+    /// Makes this context current on this thread until the guard is dropped.
+    pub fn enter(self) -> EnteredContext {
+        EnteredContext {
+            previous: swap(Some(self)),
+        }
+    }
+
+    /// The current request's project id, if a context is current.
+    pub fn current_project_id() -> Option<Box<str>> {
+        with_current(|c| c.map(|c| c.inner.project_id.clone()))
+    }
+}
+
+/// Runs `f` with the current context (without cloning it).
+pub(crate) fn with_current<R>(f: impl FnOnce(Option<&RequestContext>) -> R) -> R {
+    CURRENT.with(|c| match c.try_borrow() {
+        Ok(c) => f(c.as_ref()),
+        Err(_) => f(None),
+    })
+}
+
+/// How many blocks the current request has counted so far (0 without a context).
+pub(crate) fn blocks_counted() -> u64 {
+    with_current(|c| c.map_or(0, |c| c.inner.blocks_counted.load(Ordering::Relaxed)))
+}
+
+/// Notes that a block was counted for the current request.
+pub(crate) fn note_block_counted() {
+    with_current(|c| {
+        if let Some(c) = c {
+            c.inner.blocks_counted.fetch_add(1, Ordering::Relaxed);
+        }
+    });
+}
+
+fn swap(context: Option<RequestContext>) -> Option<RequestContext> {
+    CURRENT.with(|c| std::mem::replace(&mut *c.borrow_mut(), context))
+}
+
+/// Restores the previous context when dropped.
+#[derive(Debug)]
+#[must_use = "the context is current only while the guard lives"]
+pub struct EnteredContext {
+    previous: Option<RequestContext>,
+}
+
+impl Drop for EnteredContext {
+    fn drop(&mut self) {
+        swap(self.previous.take());
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A future that runs with a [`RequestContext`] current.
+    #[derive(Debug)]
+    pub struct InRequest<F> {
+        context: RequestContext,
+        #[pin]
+        future: F,
+    }
+}
+
+impl<F: Future> Future for InRequest<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let previous = swap(Some(this.context.clone()));
+        let _restore = EnteredContext { previous };
+        this.future.poll(cx)
+    }
+}

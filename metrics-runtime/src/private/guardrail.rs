@@ -1,0 +1,212 @@
+//! The guard of `#[guardrail_check]`.
+
+use std::sync::Arc;
+use tokio::time::Instant;
+
+use opentelemetry::metrics::{BoundCounter, BoundHistogram};
+use opentelemetry::KeyValue;
+
+use crate::bound_cache::BoundCache;
+use crate::catalog::Metric;
+use crate::context;
+use crate::instruments::Measurement;
+use crate::labels::{Direction, OutputCheck};
+use crate::pipeline::{self, Pipeline};
+use crate::record::{self, decimal, emit};
+use crate::verdict::{Verdict, VerdictSink};
+
+use super::Classified;
+
+/// Handles bound to one (endpoint, server_name, tool_name) of a call site.
+#[derive(Debug)]
+pub struct GuardrailHandles {
+    server: Box<str>,
+    tool: Box<str>,
+    ok_requests: BoundCounter<u64>,
+    duration: BoundHistogram<f64>,
+}
+
+impl GuardrailHandles {
+    fn bind(p: &Pipeline, endpoint: &'static str, server: &str, tool: &str) -> Self {
+        let endpoint = KeyValue::new("endpoint", endpoint);
+        GuardrailHandles {
+            server: server.into(),
+            tool: tool.into(),
+            ok_requests: p.instruments.bind_counter(
+                Metric::ApiRequests,
+                &[endpoint.clone(), KeyValue::new("status_code", "200")],
+            ),
+            duration: p
+                .instruments
+                .bind_histogram(Metric::ApiRequestDuration, &[endpoint]),
+        }
+    }
+}
+
+/// Per call site: handles per (server_name, tool_name).
+pub type GuardrailSite = BoundCache<GuardrailHandles>;
+
+#[derive(Debug)]
+enum Labels {
+    Bound(Arc<GuardrailHandles>),
+    Owned { server: Box<str>, tool: Box<str> },
+}
+
+/// Created when a guardrail check starts; records the API request, its duration and the
+/// verdict's findings when it ends. Dropped unfinished, it records status `499` (cancelled)
+/// or `500` (panic).
+#[derive(Debug)]
+#[must_use]
+pub struct GuardrailCall {
+    endpoint: &'static str,
+    direction: Direction,
+    labels: Labels,
+    started: Instant,
+    done: bool,
+}
+
+impl GuardrailCall {
+    /// Starts a check of `direction` against `endpoint`, for a call of `tool` on `server`.
+    #[inline]
+    pub fn start(
+        site: &GuardrailSite,
+        endpoint: &'static str,
+        direction: Direction,
+        server: &str,
+        tool: &str,
+    ) -> Self {
+        let bound = pipeline::with_current(|p| {
+            site.get_or_bind(p?, &[server, tool], |p| {
+                GuardrailHandles::bind(p, endpoint, server, tool)
+            })
+        });
+        GuardrailCall {
+            endpoint,
+            direction,
+            labels: match bound {
+                Some(h) => Labels::Bound(h),
+                None => Labels::Owned {
+                    server: server.into(),
+                    tool: tool.into(),
+                },
+            },
+            started: Instant::now(),
+            done: false,
+        }
+    }
+
+    fn names(&self) -> (&str, &str) {
+        match &self.labels {
+            Labels::Bound(h) => (&h.server, &h.tool),
+            Labels::Owned { server, tool } => (server, tool),
+        }
+    }
+
+    fn request(&self, status: u16) {
+        let seconds = self.started.elapsed().as_secs_f64();
+        match &self.labels {
+            Labels::Bound(h) if status == 200 => {
+                h.ok_requests.add(1);
+                h.duration.record(seconds);
+                return;
+            }
+            Labels::Bound(h) => h.duration.record(seconds),
+            Labels::Owned { .. } => emit(
+                Metric::ApiRequestDuration,
+                Measurement::Observe(seconds),
+                &[("endpoint", self.endpoint)],
+            ),
+        }
+        emit(
+            Metric::ApiRequests,
+            Measurement::Add(1),
+            &[
+                ("endpoint", self.endpoint),
+                ("status_code", decimal(status, &mut [0; 5])),
+            ],
+        );
+    }
+
+    /// Records a check that returned a verdict.
+    pub fn finish_verdict<V: Verdict + ?Sized>(mut self, verdict: &V) {
+        self.done = true;
+        self.request(verdict.status_code());
+        let (server, tool) = self.names();
+        verdict.report(&mut Findings {
+            direction: self.direction,
+            server,
+            tool,
+        });
+    }
+
+    /// Records a check that failed with an error of this status.
+    pub fn finish_status(mut self, status: u16) {
+        self.done = true;
+        self.request(status);
+    }
+}
+
+impl Drop for GuardrailCall {
+    fn drop(&mut self) {
+        if !self.done {
+            self.request(if std::thread::panicking() { 500 } else { 499 });
+        }
+    }
+}
+
+/// Records a verdict's findings.
+struct Findings<'a> {
+    direction: Direction,
+    server: &'a str,
+    tool: &'a str,
+}
+
+impl VerdictSink for Findings<'_> {
+    fn violation(&mut self, violation_type: &str, detector: &str) {
+        record::guardrail_violation(self.direction, violation_type, self.server, detector);
+    }
+
+    fn output_check_failed(&mut self, check: OutputCheck) {
+        record::output_check_violation(check, self.server, self.tool);
+    }
+
+    fn pii_redacted(&mut self, pii_type: &str, count: u64) {
+        record::pii_redactions(self.server, pii_type, count);
+    }
+
+    fn blocked(&mut self, reason: &str) {
+        record::tool_call_blocked(self.server, self.tool, reason);
+        context::note_block_counted();
+    }
+}
+
+/// Wraps a reference to a guardrail check's return value.
+#[derive(Debug)]
+pub struct GuardrailClassify<'a, T: ?Sized>(pub &'a T);
+
+/// First choice: `Result<V: Verdict, E>`.
+pub trait ViaResult {
+    /// Records the call.
+    fn record(&self, call: GuardrailCall, classified: Classified);
+}
+
+impl<V: Verdict, E> ViaResult for &GuardrailClassify<'_, Result<V, E>> {
+    fn record(&self, call: GuardrailCall, classified: Classified) {
+        match self.0 {
+            Ok(verdict) => call.finish_verdict(verdict),
+            Err(_) => call.finish_status(classified.status),
+        }
+    }
+}
+
+/// Second choice: a bare verdict.
+pub trait ViaVerdict {
+    /// Records the call.
+    fn record(&self, call: GuardrailCall, classified: Classified);
+}
+
+impl<V: Verdict + ?Sized> ViaVerdict for GuardrailClassify<'_, V> {
+    fn record(&self, call: GuardrailCall, _: Classified) {
+        call.finish_verdict(self.0)
+    }
+}

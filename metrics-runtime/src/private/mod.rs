@@ -1,0 +1,31 @@
+//! What macro expansions call. Not a public API: names and signatures change with the macros,
+//! which always come from the same release (`metrics-runtime` pins `metrics-macros` exactly).
+//! Expansions name these items by absolute path, `::metrics_runtime::__private::...`.
+
+mod classify;
+mod flow;
+mod guardrail;
+mod simple;
+mod timeout;
+mod tool_call;
+
+pub use crate::record::TimeoutOutcome;
+pub use classify::{Classified, Classify, ViaAnything, ViaErrorType, ViaTypeName};
+pub use flow::{label, once, Branch, FromResidual, LabelValue};
+pub use guardrail::{GuardrailCall, GuardrailClassify, GuardrailSite, ViaResult, ViaVerdict};
+pub use simple::{
+    auth_finish, cache_lookup_finish, AuthClassify, CacheClassify, ViaAuthResult, ViaCacheOption,
+};
+pub use timeout::{enforce, timeout_error, TimeoutOp};
+pub use tool_call::{ToolCallGuard, ToolCallSite};
+
+pub use crate::labels::{CacheType, Direction, OperationType};
+pub use core::option::Option::{None, Some};
+pub use core::result::Result::{Err, Ok};
+pub use std::convert::From;
+pub use std::time::Duration;
+
+/// `Duration::from_nanos`, for durations the macros parsed at compile time.
+pub const fn nanos(n: u64) -> Duration {
+    Duration::from_nanos(n)
+}

@@ -1,0 +1,34 @@
+//! The pieces of `#[timeout_op]`.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::error_type::Timeout;
+use crate::record::TimeoutOperation;
+
+pub use crate::record::TimeoutOperation as TimeoutOp;
+
+/// Runs `future` until the operation's deadline: `Some(output)` if it finished in time, `None`
+/// if the deadline cut it off (the future is dropped then, so guards inside it see a
+/// cancellation).
+///
+/// Enforcement needs a tokio runtime with its timer; outside one the operation is observed
+/// only (a warning says so once), never a panic.
+pub async fn enforce<F: Future>(op: &TimeoutOperation, future: F) -> Option<F::Output> {
+    if tokio::runtime::Handle::try_current().is_err() {
+        static WARNED: AtomicBool = AtomicBool::new(false);
+        if !WARNED.swap(true, Ordering::Relaxed) {
+            eprintln!(
+                "metrics-runtime: #[timeout_op] ran outside a tokio runtime; its deadline is \
+                 observed, not enforced"
+            );
+        }
+        return Some(future.await);
+    }
+    tokio::time::timeout_at(op.deadline(), future).await.ok()
+}
+
+/// The error an enforced operation returns when its deadline passes.
+pub fn timeout_error(op: &TimeoutOperation) -> Timeout {
+    Timeout::new(op.operation_type(), op.timeout())
+}

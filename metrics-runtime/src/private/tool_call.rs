@@ -1,0 +1,126 @@
+//! The guard of `#[tool_call]`.
+
+use std::sync::Arc;
+use tokio::time::Instant;
+
+use crate::bound_cache::BoundCache;
+use crate::context;
+use crate::record::{record_unbound, Outcome, ToolCallHandles, ToolCallLabels};
+
+use super::Classified;
+
+/// Per call site: the handles bound to each label set the site has seen.
+pub type ToolCallSite = BoundCache<ToolCallHandles>;
+
+/// Label values kept without bound handles (before `init()`, or a full cache).
+#[derive(Debug)]
+struct OwnedLabels {
+    server: Box<str>,
+    tool: Box<str>,
+    project: Box<str>,
+}
+
+#[derive(Debug)]
+enum Labels {
+    Bound(Arc<ToolCallHandles>),
+    Owned(OwnedLabels),
+}
+
+/// Created when an instrumented call starts; records the call when it ends, however it ends:
+/// through [`ToolCallGuard::finish`] with the returned value, or in `Drop` as a crash (`panic`
+/// while unwinding, `cancelled` when a future is dropped before completion).
+#[derive(Debug)]
+#[must_use]
+pub struct ToolCallGuard {
+    labels: Labels,
+    started: Instant,
+    blocks_before: u64,
+    timed_out: bool,
+    done: bool,
+}
+
+impl ToolCallGuard {
+    /// Starts a call. `project: None` takes the current [`crate::RequestContext`]'s project,
+    /// or `unknown` outside one.
+    #[inline]
+    pub fn start(site: &ToolCallSite, server: &str, tool: &str, project: Option<&str>) -> Self {
+        let resolve = |project: &str| {
+            let labels = ToolCallLabels {
+                server_name: server,
+                tool_name: tool,
+                project_id: project,
+            };
+            match ToolCallHandles::resolve(site, &labels) {
+                Some(h) => Labels::Bound(h),
+                None => Labels::Owned(OwnedLabels {
+                    server: server.into(),
+                    tool: tool.into(),
+                    project: project.into(),
+                }),
+            }
+        };
+        let labels = match project {
+            Some(p) => resolve(p),
+            None => context::with_current(|c| resolve(c.map_or("unknown", |c| c.project_id()))),
+        };
+        ToolCallGuard {
+            labels,
+            blocks_before: context::blocks_counted(),
+            timed_out: false,
+            done: false,
+            started: Instant::now(),
+        }
+    }
+
+    /// The call was cut off by its `#[timeout_op]` deadline: it ends as a failure with
+    /// `error_type="timeout"`, whatever the error value says.
+    pub fn timed_out(&mut self) {
+        self.timed_out = true;
+    }
+
+    /// Records the call with the classification of its returned value.
+    #[inline]
+    pub fn finish(mut self, classified: Classified) {
+        self.done = true;
+        let outcome = if self.timed_out {
+            Outcome::Failure {
+                error_type: "timeout",
+            }
+        } else {
+            classified.outcome
+        };
+        self.record(outcome);
+    }
+
+    fn record(&self, outcome: Outcome<'_>) {
+        let elapsed = self.started.elapsed();
+        // A guardrail check of this request that already counted the block.
+        let count_block = context::blocks_counted() == self.blocks_before;
+        match &self.labels {
+            Labels::Bound(h) => h.finish(outcome, elapsed, count_block),
+            Labels::Owned(l) => record_unbound(
+                &ToolCallLabels {
+                    server_name: &l.server,
+                    tool_name: &l.tool,
+                    project_id: &l.project,
+                },
+                outcome,
+                elapsed,
+                count_block,
+            ),
+        }
+    }
+}
+
+impl Drop for ToolCallGuard {
+    fn drop(&mut self) {
+        if !self.done {
+            let error_type = if std::thread::panicking() {
+                "panic"
+            } else {
+                "cancelled"
+            };
+            self.record(Outcome::Crash { error_type });
+        }
+    }
+}

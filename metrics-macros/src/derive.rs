@@ -173,13 +173,15 @@ fn variant_spec(variant: &Variant) -> syn::Result<VariantSpec> {
                         ),
                     ))
                 }
-                _ => return Err(syn::Error::new(
-                    arg.key.span(),
-                    format!(
+                _ => {
+                    return Err(syn::Error::new(
+                        arg.key.span(),
+                        format!(
                         "unknown #[error_type] option `{key}`; expected \"name\", name = \"..\", \
                              status = N, blocked or transparent"
                     ),
-                )),
+                    ))
+                }
             }
         }
     }

@@ -181,6 +181,10 @@ struct Plan {
 
 /// The attribute `macro_name(args)` on `item`, together with its siblings on the same item.
 pub fn expand(macro_name: &str, args: TokenStream, item: TokenStream) -> TokenStream {
+    if crate::func::args_consumed(&args) {
+        // A sibling attribute on this function already expanded this one.
+        return item;
+    }
     let mut func = match Func::parse(item.clone(), macro_name) {
         Ok(f) => f,
         Err(e) => {
@@ -189,6 +193,7 @@ pub fn expand(macro_name: &str, args: TokenStream, item: TokenStream) -> TokenSt
         }
     };
     let siblings = take_siblings(&mut func.item.attrs, MACROS);
+    // What compile-out and errors return: the user's function, siblings marked as handled.
     let unchanged = func.item.clone();
     match plan(macro_name, args, siblings, &mut func) {
         Ok(_) if cfg!(feature = "off") => quote!(#unchanged),
@@ -215,8 +220,8 @@ fn plan(
         };
         if all.iter().any(|(n, _)| *n == name) {
             return Err(syn::Error::new(
-                attr.span(),
-                format!("#[{name}] is given twice on this function"),
+                attr.path().span(),
+                format!("#[{name}] is given twice on this function; keep one"),
             ));
         }
         all.push((name, raw));
@@ -243,14 +248,28 @@ fn plan(
             _ => plan.auth = Some(auth(&args, func)?),
         }
     }
-    if plan.timeout.as_ref().is_some_and(|t| t.enforce) && func.output_type().is_none() {
+    let enforced = plan.timeout.as_ref().is_some_and(|t| t.enforce);
+    if enforced && !func.output_type().as_ref().is_some_and(is_result) {
         return Err(syn::Error::new(
             func.output_span(),
             "an enforced #[timeout_op] returns `Err(Timeout.into())` when the deadline passes, \
-             so the return type must be a nameable `Result<T, E>` with `E: From<metrics_runtime::Timeout>`",
+             so the return type must be a `Result<T, E>` with `E: From<metrics_runtime::Timeout>`; \
+             to only observe the deadline, add `enforce = false`",
         ));
     }
     Ok(plan)
+}
+
+/// `Result<..>`, `io::Result<..>`, `McpResult<..>`: a path whose last segment names a result.
+fn is_result(ty: &syn::Type) -> bool {
+    match ty {
+        syn::Type::Path(p) => p
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| s.ident.to_string().ends_with("Result")),
+        _ => false,
+    }
 }
 
 fn tool_call(args: &Args, func: &Func) -> syn::Result<ToolCall> {
@@ -419,10 +438,8 @@ fn generate(plan: Plan, mut func: Func) -> TokenStream {
                 &__MR_GUARDRAIL_SITE, #endpoint, #p::Direction::#direction, #server, #tool,
             );
         });
-        epilogue.extend(quote! {{
-            use #p::{ViaResult as _, ViaVerdict as _};
-            (&#p::GuardrailClassify(&__mr_result)).record(__mr_guardrail, __mr_classified);
-        }});
+        epilogue
+            .extend(quote!(#p::guardrail_finish(&__mr_result, __mr_guardrail, __mr_classified);));
     }
     if let Some(a) = &plan.auth {
         let provider = &a.provider;
@@ -436,22 +453,13 @@ fn generate(plan: Plan, mut func: Func) -> TokenStream {
         prologue.extend(quote! {
             let __mr_auth_project: ::core::option::Option<::std::string::String> = #project;
         });
-        epilogue.extend(quote! {{
-            use #p::ViaAuthResult as _;
-            #p::auth_finish(
-                #provider,
-                __mr_auth_project.as_deref(),
-                #p::AuthClassify(&__mr_result).succeeded(),
-                __mr_classified,
-            );
-        }});
+        epilogue.extend(quote! {
+            #p::auth_finish(#provider, __mr_auth_project.as_deref(), &__mr_result, __mr_classified);
+        });
     }
     if let Some(c) = &plan.cache {
         let cache_type = &c.cache_type;
-        epilogue.extend(quote! {{
-            use #p::ViaCacheOption as _;
-            #p::cache_lookup_finish(#p::CacheType::#cache_type, #p::CacheClassify(&__mr_result).hit());
-        }});
+        epilogue.extend(quote!(#p::cache_lookup_finish(#p::CacheType::#cache_type, &__mr_result);));
     }
     let needs_classification =
         plan.tool_call.is_some() || plan.guardrail.is_some() || plan.auth.is_some();

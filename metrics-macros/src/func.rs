@@ -17,24 +17,29 @@ impl Func {
     pub fn parse(tokens: TokenStream, macro_name: &str) -> syn::Result<Func> {
         let item = match syn::parse2::<Item>(tokens.clone()) {
             Ok(Item::Fn(f)) => f,
-            Ok(other) => {
-                return Err(syn::Error::new(
-                    item_keyword_span(&other),
-                    format!("#[{macro_name}] applies to functions and methods, not to this item"),
-                ))
-            }
-            Err(e) => {
-                return Err(match syn::parse2::<TraitItemFn>(tokens) {
-                    Ok(f) if f.default.is_none() => syn::Error::new(
-                        f.sig.ident.span(),
+            parsed => {
+                // A trait method without a body parses as an opaque item.
+                if let Ok(f) = syn::parse2::<TraitItemFn>(tokens) {
+                    if f.default.is_none() {
+                        return Err(syn::Error::new(
+                            f.sig.ident.span(),
+                            format!(
+                                "#[{macro_name}] needs a function with a body; put it on the \
+                                 implementations of `{}`",
+                                f.sig.ident
+                            ),
+                        ));
+                    }
+                }
+                return Err(match parsed {
+                    Ok(other) => syn::Error::new(
+                        item_keyword_span(&other),
                         format!(
-                            "#[{macro_name}] needs a function with a body; put it on the \
-                             implementation of `{}`",
-                            f.sig.ident
+                            "#[{macro_name}] applies to functions and methods, not to this item"
                         ),
                     ),
-                    _ => e,
-                })
+                    Err(e) => e,
+                });
             }
         };
         if let Some(c) = &item.sig.constness {
@@ -242,7 +247,8 @@ impl VisitMut for EarlyExits {
                     match #rt::__private::Branch::branch(#inner) {
                         ::core::ops::ControlFlow::Continue(v) => v,
                         ::core::ops::ControlFlow::Break(r) => {
-                            break #label #rt::__private::FromResidual::from_residual(r)
+                            use #rt::__private::FromResidual as __MrFromResidual;
+                            break #label __MrFromResidual::from_residual(r)
                         }
                     }
                 ))
@@ -284,12 +290,16 @@ fn rewrite_macro_args(mac: &mut syn::Macro, visitor: &mut EarlyExits) {
     mac.tokens = args.to_token_stream();
 }
 
-/// Removes the attributes named in `names` (this crate's siblings) from the item and returns
-/// them, so that one expansion handles all of them in a fixed order.
-pub fn take_siblings(attrs: &mut Vec<Attribute>, names: &[&str]) -> Vec<(String, Attribute)> {
+/// The argument that marks a sibling attribute as already handled.
+pub const CONSUMED: &str = "__consumed";
+
+/// Takes this crate's sibling attributes (named in `names`) from the item, so that one
+/// expansion handles all of them in a fixed order. Each is left in place as
+/// `#[name(__consumed)]`: it still expands (so its import is used) but changes nothing.
+pub fn take_siblings(attrs: &mut [Attribute], names: &[&str]) -> Vec<(String, Attribute)> {
     let mut taken = Vec::new();
-    attrs.retain(|a| {
-        let path = a.path();
+    for a in attrs.iter_mut() {
+        let path = a.path().clone();
         let last = path
             .segments
             .last()
@@ -300,12 +310,41 @@ pub fn take_siblings(attrs: &mut Vec<Attribute>, names: &[&str]) -> Vec<(String,
                 .segments
                 .first()
                 .is_some_and(|s| s.ident == "metrics_runtime");
-        if ours && names.contains(&last.as_str()) {
+        if ours && names.contains(&last.as_str()) && !is_consumed(a) {
             taken.push((last, a.clone()));
-            false
-        } else {
-            true
+            let marker = syn::Ident::new(CONSUMED, a.span());
+            *a = syn::parse_quote_spanned!(a.span()=> #[#path(#marker)]);
         }
-    });
+    }
     taken
+}
+
+fn is_consumed(attr: &Attribute) -> bool {
+    attr.parse_args::<syn::Ident>().is_ok_and(|i| i == CONSUMED)
+}
+
+/// Whether an attribute's own arguments are the consumed marker.
+pub fn args_consumed(args: &TokenStream) -> bool {
+    syn::parse2::<syn::Ident>(args.clone()).is_ok_and(|i| i == CONSUMED)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn track_caller_bodies_rewrite_return_and_question_mark() {
+        let body: Block = syn::parse_quote!({
+            if fail {
+                return Err(Error::NotFound);
+            }
+            let v = vec![Ok::<u32, Error>(3)?];
+            Ok(v[0])
+        });
+        let out = labeled_block(body, &syn::parse_quote!(::metrics_runtime));
+        let text = out.to_string();
+        assert!(text.contains("break '__mr_body Err"), "{text}");
+        assert!(!text.contains("return"), "{text}");
+        assert!(!text.contains('?'), "{text}");
+    }
 }

@@ -180,33 +180,38 @@ impl VerdictSink for Findings<'_> {
     }
 }
 
-/// Wraps a reference to a guardrail check's return value.
-#[derive(Debug)]
-pub struct GuardrailClassify<'a, T: ?Sized>(pub &'a T);
-
-/// First choice: `Result<V: Verdict, E>`.
-pub trait ViaResult {
-    /// Records the call.
+/// What a guardrail check returns: a verdict, or `Result<verdict, E>`.
+#[diagnostic::on_unimplemented(
+    message = "`#[guardrail_check]` needs a function that returns a verdict or `Result<verdict, E>`, not `{Self}`",
+    label = "the verdict is what the check records",
+    note = "a verdict implements `metrics_runtime::Verdict`; `metrics_runtime::GuardrailVerdict` is ready-made"
+)]
+pub trait GuardrailResult {
+    /// Records the call that returned `self`.
     fn record(&self, call: GuardrailCall, classified: Classified);
 }
 
-impl<V: Verdict, E> ViaResult for &GuardrailClassify<'_, Result<V, E>> {
+impl<V: Verdict> GuardrailResult for V {
+    fn record(&self, call: GuardrailCall, _: Classified) {
+        call.finish_verdict(self)
+    }
+}
+
+impl<V: Verdict, E> GuardrailResult for Result<V, E> {
     fn record(&self, call: GuardrailCall, classified: Classified) {
-        match self.0 {
+        match self {
             Ok(verdict) => call.finish_verdict(verdict),
             Err(_) => call.finish_status(classified.status),
         }
     }
 }
 
-/// Second choice: a bare verdict.
-pub trait ViaVerdict {
-    /// Records the call.
-    fn record(&self, call: GuardrailCall, classified: Classified);
-}
-
-impl<V: Verdict + ?Sized> ViaVerdict for GuardrailClassify<'_, V> {
-    fn record(&self, call: GuardrailCall, _: Classified) {
-        call.finish_verdict(self.0)
-    }
+/// Records the guardrail call that returned `value`.
+#[inline]
+pub fn guardrail_finish<T: GuardrailResult + ?Sized>(
+    value: &T,
+    call: GuardrailCall,
+    classified: Classified,
+) {
+    value.record(call, classified)
 }

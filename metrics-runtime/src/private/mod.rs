@@ -12,10 +12,8 @@ mod tool_call;
 pub use crate::record::TimeoutOutcome;
 pub use classify::{Classified, Classify, ViaAnything, ViaErrorType, ViaTypeName};
 pub use flow::{label, once, Branch, FromResidual, LabelValue};
-pub use guardrail::{GuardrailCall, GuardrailClassify, GuardrailSite, ViaResult, ViaVerdict};
-pub use simple::{
-    auth_finish, cache_lookup_finish, AuthClassify, CacheClassify, ViaAuthResult, ViaCacheOption,
-};
+pub use guardrail::{guardrail_finish, GuardrailCall, GuardrailResult, GuardrailSite};
+pub use simple::{auth_finish, cache_lookup_finish, AuthResult, CacheResult};
 pub use timeout::{enforce, timeout_error, TimeoutOp};
 pub use tool_call::{ToolCallGuard, ToolCallSite};
 

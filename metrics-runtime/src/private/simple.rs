@@ -1,4 +1,4 @@
-//! The small attributes: `#[cache_lookup]` and `#[auth]`.
+//! The small attributes: `#[cache_lookup]` and `#[auth_check]`.
 
 use crate::context;
 use crate::labels::CacheType;
@@ -6,54 +6,53 @@ use crate::record::{self, Outcome};
 
 use super::Classified;
 
-/// Wraps a cache lookup's return value.
-#[derive(Debug)]
-pub struct CacheClassify<'a, T: ?Sized>(pub &'a T);
-
-/// A cache lookup returns `Option`: `Some` is a hit, `None` a miss.
+/// What a cache lookup returns: `Option`, where `Some` is a hit and `None` a miss.
 #[diagnostic::on_unimplemented(
-    message = "`#[cache_lookup]` needs a function that returns `Option<_>` (Some = hit, None = miss)"
+    message = "`#[cache_lookup]` needs a function that returns `Option<_>`, not `{Self}`",
+    label = "Some counts as a hit, None as a miss"
 )]
-pub trait ViaCacheOption {
+pub trait CacheResult {
     /// Whether the lookup hit.
     fn hit(&self) -> bool;
 }
 
-impl<T> ViaCacheOption for CacheClassify<'_, Option<T>> {
+impl<T> CacheResult for Option<T> {
     fn hit(&self) -> bool {
-        self.0.is_some()
+        self.is_some()
     }
 }
 
-/// Counts the lookup.
+/// Counts the lookup `value` stands for.
 #[inline]
-pub fn cache_lookup_finish(cache_type: CacheType, hit: bool) {
-    record::cache_lookup(cache_type, hit);
+pub fn cache_lookup_finish<T: CacheResult + ?Sized>(cache_type: CacheType, value: &T) {
+    record::cache_lookup(cache_type, value.hit());
 }
 
-/// Wraps an authentication's return value.
-#[derive(Debug)]
-pub struct AuthClassify<'a, T: ?Sized>(pub &'a T);
-
-/// An authentication returns `Result`: `Ok` is a success, `Err` a failure.
+/// What an authentication returns: `Result`, where `Ok` is a success and `Err` a failure.
 #[diagnostic::on_unimplemented(
-    message = "`#[auth]` needs a function that returns `Result<_, _>` (Ok = success, Err = failure)"
+    message = "`#[auth_check]` needs a function that returns `Result<_, _>`, not `{Self}`",
+    label = "Ok counts as a success, Err as a failure"
 )]
-pub trait ViaAuthResult {
+pub trait AuthResult {
     /// Whether it succeeded.
     fn succeeded(&self) -> bool;
 }
 
-impl<T, E> ViaAuthResult for AuthClassify<'_, Result<T, E>> {
+impl<T, E> AuthResult for Result<T, E> {
     fn succeeded(&self) -> bool {
-        self.0.is_ok()
+        self.is_ok()
     }
 }
 
 /// Counts the authentication: success with the project (given, else the request context's,
 /// else `unknown`), or failure with the error's `error_type` as `failure_reason`.
-pub fn auth_finish(provider: &str, project: Option<&str>, succeeded: bool, classified: Classified) {
-    if succeeded {
+pub fn auth_finish<T: AuthResult + ?Sized>(
+    provider: &str,
+    project: Option<&str>,
+    value: &T,
+    classified: Classified,
+) {
+    if value.succeeded() {
         match project {
             Some(p) => record::auth_success(provider, p),
             None => context::with_current(|c| {

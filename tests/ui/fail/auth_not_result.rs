@@ -1,0 +1,8 @@
+use metrics_runtime::auth_check;
+
+#[auth_check(provider = "api_key")]
+fn login() -> bool {
+    true
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use metrics_runtime::cache_lookup;
+
+#[cache_lookup(cache_type = tools)]
+fn lookup() -> bool {
+    false
+}
+
+fn main() {}

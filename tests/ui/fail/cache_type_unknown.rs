@@ -1,0 +1,8 @@
+use metrics_runtime::cache_lookup;
+
+#[cache_lookup(cache_type = tool)]
+fn lookup() -> Option<u32> {
+    None
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use metrics_runtime::ErrorType;
+
+#[derive(ErrorType)]
+enum Failed {
+    #[error_type(status = 99)]
+    Upstream,
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use metrics_runtime::ErrorType;
+
+#[derive(ErrorType)]
+struct Failed;
+
+fn main() {}

@@ -1,0 +1,8 @@
+use metrics_runtime::timeout_op;
+
+#[timeout_op(operation = "tool_execution")]
+async fn run() -> u32 {
+    1
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use metrics_runtime::tool_call;
+
+#[tool_call(server = "github", tool = "search", allow_unbounded_labels = true)]
+fn call() {}
+
+fn main() {}

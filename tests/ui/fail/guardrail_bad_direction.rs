@@ -1,0 +1,9 @@
+use metrics_runtime::{guardrail_check, GuardrailVerdict};
+
+#[guardrail_check(direction = sideways, endpoint = "/guardrails/pii")]
+fn check(server_name: &str, tool_name: &str) -> GuardrailVerdict {
+    let _ = (server_name, tool_name);
+    GuardrailVerdict::default()
+}
+
+fn main() {}

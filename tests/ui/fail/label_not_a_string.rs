@@ -1,0 +1,6 @@
+use metrics_runtime::tool_call;
+
+#[tool_call(tool = "search")]
+fn call(server_name: u32) {}
+
+fn main() {}

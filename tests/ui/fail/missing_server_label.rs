@@ -1,0 +1,8 @@
+use metrics_runtime::tool_call;
+
+#[tool_call(tool = "search")]
+fn call(query: &str) -> usize {
+    query.len()
+}
+
+fn main() {}

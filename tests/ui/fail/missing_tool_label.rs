@@ -1,0 +1,8 @@
+use metrics_runtime::tool_call;
+
+#[tool_call]
+fn call(server_name: &str) -> usize {
+    server_name.len()
+}
+
+fn main() {}

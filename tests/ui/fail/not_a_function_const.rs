@@ -1,0 +1,6 @@
+use metrics_runtime::guardrail_check;
+
+#[guardrail_check(direction = input, endpoint = "/guardrails/pii")]
+const LIMIT: u32 = 3;
+
+fn main() {}

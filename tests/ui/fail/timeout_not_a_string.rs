@@ -1,0 +1,8 @@
+use metrics_runtime::timeout_op;
+
+#[timeout_op(operation = "guardrail", timeout = 15)]
+async fn check() -> Result<(), metrics_runtime::Timeout> {
+    Ok(())
+}
+
+fn main() {}

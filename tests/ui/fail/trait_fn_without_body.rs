@@ -1,0 +1,8 @@
+use metrics_runtime::tool_call;
+
+trait Gateway {
+    #[tool_call(server = "github", tool = "search")]
+    fn call(&self);
+}
+
+fn main() {}

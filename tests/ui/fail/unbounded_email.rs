@@ -1,0 +1,12 @@
+use metrics_runtime::tool_call;
+
+struct User {
+    email: String,
+}
+
+#[tool_call(server = "github", tool = "search", project = user.email.as_str())]
+fn call(user: &User) {
+    let _ = user;
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use metrics_runtime::auth_check;
+
+#[auth_check(provider = "api_key", project = timestamp.to_string())]
+fn login(timestamp: u64) -> Result<(), String> {
+    let _ = timestamp;
+    Ok(())
+}
+
+fn main() {}

@@ -245,8 +245,8 @@ impl VisitMut for EarlyExits {
                 let span = t.question_token.span;
                 *expr = syn::parse2(quote_spanned!(span=>
                     match #rt::__private::Branch::branch(#inner) {
-                        ::core::ops::ControlFlow::Continue(v) => v,
-                        ::core::ops::ControlFlow::Break(r) => {
+                        #rt::__private::ControlFlow::Continue(v) => v,
+                        #rt::__private::ControlFlow::Break(r) => {
                             use #rt::__private::FromResidual as __MrFromResidual;
                             break #label __MrFromResidual::from_residual(r)
                         }

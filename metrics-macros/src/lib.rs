@@ -16,6 +16,8 @@ mod derive;
 mod expand;
 mod func;
 mod snake;
+#[cfg(test)]
+mod snapshots;
 
 /// Records the tool-call family for every call of the function. See the `metrics_runtime`
 /// documentation of `tool_call` for arguments and examples.

@@ -138,8 +138,13 @@ pub(crate) fn global() -> Option<&'static Arc<Pipeline>> {
 
 /// Runs `f` with the pipeline recordings of this thread go to: the thread's override (a test
 /// meter) if any, else the global pipeline. `None` before [`crate::init`].
+///
+/// With the `off` feature there is never a current pipeline: every recording is a no-op.
 #[inline]
 pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Arc<Pipeline>>) -> R) -> R {
+    if cfg!(feature = "off") {
+        return f(None);
+    }
     OVERRIDE.with(|o| match o.try_borrow() {
         Ok(o) => match o.as_ref() {
             Some(p) => f(Some(p)),

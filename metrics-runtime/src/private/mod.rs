@@ -18,6 +18,7 @@ pub use timeout::{enforce, timeout_error, TimeoutOp};
 pub use tool_call::{ToolCallGuard, ToolCallSite};
 
 pub use crate::labels::{CacheType, Direction, OperationType};
+pub use core::ops::ControlFlow;
 pub use core::option::Option::{None, Some};
 pub use core::result::Result::{Err, Ok};
 pub use std::convert::From;

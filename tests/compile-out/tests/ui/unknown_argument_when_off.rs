@@ -1,0 +1,6 @@
+use metrics_runtime::tool_call;
+
+#[tool_call(server = "github", tool = "search", retries = 3)]
+fn call() {}
+
+fn main() {}

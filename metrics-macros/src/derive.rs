@@ -88,17 +88,15 @@ fn enum_crate(input: &DeriveInput) -> syn::Result<Path> {
         .filter(|a| a.path().is_ident("error_type"))
     {
         let args: RawArgs = attr.parse_args()?;
-        for arg in args.0 {
-            match (arg.key.to_string().as_str(), arg.value) {
-                ("crate", Some(Expr::Path(p))) => return Ok(p.path),
-                _ => {
-                    return Err(syn::Error::new(
-                        arg.key.span(),
-                        "on the enum, #[error_type] takes only `crate = path`; put the other \
-                         options on the variants",
-                    ))
-                }
-            }
+        if let Some(arg) = args.0.into_iter().next() {
+            return match (arg.key.to_string().as_str(), arg.value) {
+                ("crate", Some(Expr::Path(p))) => Ok(p.path),
+                _ => Err(syn::Error::new(
+                    arg.key.span(),
+                    "on the enum, #[error_type] takes only `crate = path`; put the other \
+                     options on the variants",
+                )),
+            };
         }
     }
     Ok(syn::parse_quote!(::metrics_runtime))

@@ -196,7 +196,7 @@ pub fn expand(macro_name: &str, args: TokenStream, item: TokenStream) -> TokenSt
     // What compile-out and errors return: the user's function, siblings marked as handled.
     let unchanged = func.item.clone();
     match plan(macro_name, args, siblings, &mut func) {
-        Ok(_) if cfg!(feature = "off") => quote!(#unchanged),
+        Ok(plan) if cfg!(feature = "off") => compiled_out(unchanged, &plan),
         Ok(plan) => generate(plan, func),
         Err(e) => {
             let err = e.to_compile_error();
@@ -400,6 +400,36 @@ fn auth(args: &Args, func: &Func) -> syn::Result<Auth> {
         provider,
         project: Label::resolve(args, func, "project", "project_id", "auth_check", false)?,
     })
+}
+
+/// With instrumentation off: the function as written, plus a no-op use of the parameters its
+/// labels came from (so that compiling out cannot turn them into unused-variable warnings).
+fn compiled_out(mut item: syn::ItemFn, plan: &Plan) -> TokenStream {
+    let labels = [
+        plan.tool_call
+            .as_ref()
+            .map(|t| [&t.server, &t.tool, &t.project]),
+        plan.guardrail
+            .as_ref()
+            .map(|g| [&g.server, &g.tool, &g.tool]),
+        plan.auth
+            .as_ref()
+            .map(|a| [&a.project, &a.project, &a.project]),
+    ];
+    let mut params: Vec<&Ident> = Vec::new();
+    for label in labels.iter().flatten().flatten() {
+        if let Label::Param(ident) = label {
+            if !params.contains(&ident) {
+                params.push(ident);
+            }
+        }
+    }
+    if !params.is_empty() {
+        item.block
+            .stmts
+            .insert(0, syn::parse_quote!(let _ = (#(&#params,)*);));
+    }
+    quote!(#item)
 }
 
 fn generate(plan: Plan, mut func: Func) -> TokenStream {

@@ -83,6 +83,7 @@ impl<T: ?Sized> ViaAnything for Classify<'_, T> {
 }
 
 #[cfg(test)]
+#[allow(clippy::needless_borrow)] // the borrows choose the impl, as in the expansions
 mod tests {
     use super::*;
     use crate::error_type::Timeout;

@@ -1,6 +1,5 @@
 //! The guard of `#[guardrail_check]`.
 
-use std::sync::Arc;
 use tokio::time::Instant;
 
 use opentelemetry::metrics::{BoundCounter, BoundHistogram};
@@ -48,7 +47,7 @@ pub type GuardrailSite = BoundCache<GuardrailHandles>;
 
 #[derive(Debug)]
 enum Labels {
-    Bound(Arc<GuardrailHandles>),
+    Bound(&'static GuardrailHandles),
     Owned { server: Box<str>, tool: Box<str> },
 }
 

@@ -1,6 +1,5 @@
 //! The guard of `#[tool_call]`.
 
-use std::sync::Arc;
 use tokio::time::Instant;
 
 use crate::bound_cache::BoundCache;
@@ -22,7 +21,7 @@ struct OwnedLabels {
 
 #[derive(Debug)]
 enum Labels {
-    Bound(Arc<ToolCallHandles>),
+    Bound(&'static ToolCallHandles),
     Owned(OwnedLabels),
 }
 

@@ -6,7 +6,6 @@
 //! error_type) + the calls ended as [`Outcome::Blocked`]. Every call is counted once, when it
 //! ends, together with its outcome and its duration, so the counts never disagree mid-call.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use opentelemetry::metrics::{BoundCounter, BoundHistogram};
@@ -89,7 +88,7 @@ impl ToolCallHandles {
     pub(crate) fn resolve(
         site: &BoundCache<ToolCallHandles>,
         labels: &ToolCallLabels<'_>,
-    ) -> Option<Arc<ToolCallHandles>> {
+    ) -> Option<&'static ToolCallHandles> {
         pipeline::with_current(|p| {
             site.get_or_bind(
                 p?,

@@ -1,0 +1,1 @@
+//! Benchmarks live in `benches/overhead.rs`; run them with `cargo bench -p benches`.

@@ -24,6 +24,28 @@
 //! # Ok::<(), metrics_runtime::InitError>(())
 //! ```
 //!
+//! ## Attributes
+//!
+//! ```
+//! use metrics_runtime::{testing::TestMeter, tool_call, ErrorType};
+//!
+//! #[derive(Debug, ErrorType)]
+//! enum GatewayError { UpstreamUnavailable }
+//!
+//! #[tool_call] // labels from the `server_name` and `tool_name` parameters
+//! fn call_tool(server_name: &str, tool_name: &str, up: bool) -> Result<u32, GatewayError> {
+//!     if up { Ok(1) } else { Err(GatewayError::UpstreamUnavailable) }
+//! }
+//!
+//! let meter = TestMeter::new();
+//! call_tool("github", "search", true).unwrap();
+//! call_tool("github", "search", false).unwrap_err();
+//! assert_eq!(meter.counter("enkrypt_tool_calls_total", &[("server_name", "github")]), 2);
+//! assert_eq!(meter.counter("enkrypt_tool_call_failure_total", &[("error_type", "upstream_unavailable")]), 1);
+//! ```
+//!
+//! See README for `#[guardrail_check]`, `#[timeout_op]`, `#[cache_lookup]` and `#[auth_check]`.
+//!
 //! ## Recording before `init()`
 //! Measurements recorded before [`init`] are kept in order (up to [`PENDING_CAPACITY`]) and
 //! replayed into the pipeline when it is installed, so nothing recorded during startup is

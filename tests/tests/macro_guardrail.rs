@@ -235,3 +235,18 @@ fn cache_lookups_and_authentications_are_counted() {
         1
     );
 }
+
+#[guardrail_check(direction = input, endpoint = "/guardrails/batch/detect", server = "github", tool = "t")]
+fn crashing_check() -> GuardrailVerdict {
+    panic!("the detector crashed")
+}
+
+#[test]
+fn a_panicking_check_reports_status_500_and_keeps_unwinding() {
+    let meter = TestMeter::new();
+    let unwound = std::panic::catch_unwind(crashing_check);
+    assert!(unwound.is_err());
+    let ep = ("endpoint", "/guardrails/batch/detect");
+    assert_eq!(meter.counter("enkrypt_api_requests_total", &[ep, ("status_code", "500")]), 1);
+    assert_eq!(meter.histogram("enkrypt_api_request_duration_seconds", &[ep]).count, 1);
+}

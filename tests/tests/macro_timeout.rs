@@ -172,3 +172,35 @@ async fn enforce_false_observes_an_async_operation_without_cutting_it() {
     );
     assert_eq!(op(&meter, "enkrypt_timeout_escalation_fail", "auth"), 1);
 }
+
+#[tool_call(server = "crashy", tool = "boom")]
+#[timeout_op(operation = "tool_execution", timeout = "1s")]
+async fn crashes_inside_a_deadline() -> Result<(), GatewayError> {
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    panic!("the upstream client crashed")
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_panic_under_a_deadline_is_a_crash_and_leaves_no_active_operation() {
+    let meter = TestMeter::new();
+    let task = meter.scope(crashes_inside_a_deadline());
+    let unwound = futures_catch_unwind(task).await;
+    assert!(unwound.is_err());
+    assert_eq!(meter.counter("enkrypt_tool_call_error_counter", &[("error_type", "panic")]), 1);
+    assert_eq!(meter.counter("enkrypt_tool_call_failure_total", &[("error_type", "panic")]), 1);
+    assert_eq!(op(&meter, "enkrypt_timeout_operations_cancelled", "tool_execution"), 1);
+    assert_eq!(meter.gauge("enkrypt_timeout_active_operations", &[]), 0);
+}
+
+/// Polls a future inside `catch_unwind`, as a task runtime does.
+async fn futures_catch_unwind<F: std::future::Future>(future: F) -> std::thread::Result<F::Output> {
+    let mut future = std::pin::pin!(future);
+    std::future::poll_fn(|cx| {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+            Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
+            Ok(std::task::Poll::Ready(v)) => std::task::Poll::Ready(Ok(v)),
+            Err(panic) => std::task::Poll::Ready(Err(panic)),
+        }
+    })
+    .await
+}

@@ -49,7 +49,7 @@ pub fn derive(input: DeriveInput) -> syn::Result<TokenStream> {
         let name = &spec.name;
         error_types.push(quote!(Self::#v { .. } => #name));
         if spec.blocked {
-            blocked.push(quote!(Self::#v { .. } => ::core::option::Option::Some(#name)));
+            blocked.push(quote!(Self::#v { .. } => #runtime::__private::Some(#name)));
         }
         if let Some(status) = spec.status {
             statuses.push(quote!(Self::#v { .. } => #status));
@@ -64,10 +64,10 @@ pub fn derive(input: DeriveInput) -> syn::Result<TokenStream> {
                 }
             }
             #[allow(unreachable_patterns)]
-            fn blocked_reason(&self) -> ::core::option::Option<&'static str> {
+            fn blocked_reason(&self) -> #runtime::__private::Option<&'static str> {
                 match self {
                     #(#blocked,)*
-                    _ => ::core::option::Option::None,
+                    _ => #runtime::__private::None,
                 }
             }
             #[allow(unreachable_patterns)]

@@ -477,11 +477,11 @@ fn generate(plan: Plan, mut func: Func) -> TokenStream {
             Label::Context => quote!(#p::None),
             other => {
                 let t = other.tokens(&rt);
-                quote!(#p::Some(::std::string::ToString::to_string(#t)))
+                quote!(#p::Some(#p::ToString::to_string(#t)))
             }
         };
         prologue.extend(quote! {
-            let __mr_auth_project: ::core::option::Option<::std::string::String> = #project;
+            let __mr_auth_project: #p::Option<#p::String> = #project;
         });
         epilogue.extend(quote! {
             #p::auth_finish(#provider, __mr_auth_project.as_deref(), &__mr_result, __mr_classified);

@@ -149,6 +149,24 @@ snapshot!(
 );
 
 snapshot!(
+    cache_lookup_async,
+    "cache_lookup",
+    (cache_type = gateway_config),
+    async fn gateway_config(&self, id: &str) -> Option<Config> {
+        self.configs.read().await.get(id).cloned()
+    }
+);
+
+snapshot!(
+    auth_check_sync,
+    "auth_check",
+    (provider = "api_key", project = identity.project.as_str()),
+    fn authorize(identity: &Identity, key: &str) -> Result<(), AuthError> {
+        identity.check(key)
+    }
+);
+
+snapshot!(
     auth_check_async,
     "auth_check",
     (provider = "api_key"),

@@ -118,8 +118,10 @@ fn last_segment(type_name: &str) -> &str {
         .unwrap_or(without_generics)
 }
 
-/// `InvalidArguments` → `invalid_arguments`, `HTTPError` → `http_error`.
-pub fn snake_case(name: &str) -> String {
+/// `InvalidArguments` → `invalid_arguments`, `HTTPError` → `http_error`. (The derive in
+/// metrics-macros has the same function for variant names: a proc-macro crate cannot share
+/// code with the crate that re-exports it.)
+pub(crate) fn snake_case(name: &str) -> String {
     let chars: Vec<char> = name.chars().collect();
     let mut out = String::with_capacity(name.len() + 4);
     for (i, &c) in chars.iter().enumerate() {

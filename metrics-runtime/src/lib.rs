@@ -82,7 +82,7 @@ pub use config::{
 };
 pub use context::{EnteredContext, InRequest, RequestContext};
 pub use error::{ConfigError, InitError};
-pub use error_type::{snake_case, ErrorType, Timeout};
+pub use error_type::{ErrorType, Timeout};
 #[cfg(feature = "prometheus")]
 pub use exporters::prometheus::{render, CONTENT_TYPE};
 pub use init::{init, MetricsGuard};

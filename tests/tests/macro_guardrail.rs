@@ -247,6 +247,14 @@ fn a_panicking_check_reports_status_500_and_keeps_unwinding() {
     let unwound = std::panic::catch_unwind(crashing_check);
     assert!(unwound.is_err());
     let ep = ("endpoint", "/guardrails/batch/detect");
-    assert_eq!(meter.counter("enkrypt_api_requests_total", &[ep, ("status_code", "500")]), 1);
-    assert_eq!(meter.histogram("enkrypt_api_request_duration_seconds", &[ep]).count, 1);
+    assert_eq!(
+        meter.counter("enkrypt_api_requests_total", &[ep, ("status_code", "500")]),
+        1
+    );
+    assert_eq!(
+        meter
+            .histogram("enkrypt_api_request_duration_seconds", &[ep])
+            .count,
+        1
+    );
 }

@@ -186,9 +186,28 @@ async fn a_panic_under_a_deadline_is_a_crash_and_leaves_no_active_operation() {
     let task = meter.scope(crashes_inside_a_deadline());
     let unwound = futures_catch_unwind(task).await;
     assert!(unwound.is_err());
-    assert_eq!(meter.counter("enkrypt_tool_call_error_counter", &[("error_type", "panic")]), 1);
-    assert_eq!(meter.counter("enkrypt_tool_call_failure_total", &[("error_type", "panic")]), 1);
-    assert_eq!(op(&meter, "enkrypt_timeout_operations_cancelled", "tool_execution"), 1);
+    assert_eq!(
+        meter.counter(
+            "enkrypt_tool_call_error_counter",
+            &[("error_type", "panic")]
+        ),
+        1
+    );
+    assert_eq!(
+        meter.counter(
+            "enkrypt_tool_call_failure_total",
+            &[("error_type", "panic")]
+        ),
+        1
+    );
+    assert_eq!(
+        op(
+            &meter,
+            "enkrypt_timeout_operations_cancelled",
+            "tool_execution"
+        ),
+        1
+    );
     assert_eq!(meter.gauge("enkrypt_timeout_active_operations", &[]), 0);
 }
 

@@ -19,9 +19,10 @@ pub use tool_call::{ToolCallGuard, ToolCallSite};
 
 pub use crate::labels::{CacheType, Direction, OperationType};
 pub use core::ops::ControlFlow;
-pub use core::option::Option::{None, Some};
+pub use core::option::Option::{self, None, Some};
 pub use core::result::Result::{Err, Ok};
 pub use std::convert::From;
+pub use std::string::{String, ToString};
 pub use std::time::Duration;
 
 /// `Duration::from_nanos`, for durations the macros parsed at compile time.

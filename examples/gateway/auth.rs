@@ -1,0 +1,91 @@
+//! Authentication by gateway key, with project and user from request headers, and the
+//! session and user gauges.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use http::HeaderMap;
+use metrics_runtime::record::{self, ActiveGuard};
+use metrics_runtime::{auth_check, timeout_op};
+
+use super::error::{AuthFailure, GatewayError};
+
+/// Who is calling.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub project_id: String,
+    pub user_id: String,
+}
+
+/// A header's value, or "" when absent.
+pub fn header<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+}
+
+/// Checks the `x-gateway-key` header and reads `x-project-id` and `x-user-id`.
+#[auth_check(provider = "api_key", project = header(headers, "x-project-id"))]
+#[timeout_op(operation = "auth")]
+pub fn authenticate(gateway_key: &str, headers: &HeaderMap) -> Result<Identity, GatewayError> {
+    let key = header(headers, "x-gateway-key");
+    if key.is_empty() {
+        return Err(GatewayError::Auth(AuthFailure::MissingKey));
+    }
+    if key != gateway_key {
+        return Err(GatewayError::Auth(AuthFailure::InvalidKey));
+    }
+    let project_id = header(headers, "x-project-id");
+    if project_id.is_empty() {
+        return Err(GatewayError::Auth(AuthFailure::MissingProject));
+    }
+    let user_id = match header(headers, "x-user-id") {
+        "" => "anonymous",
+        user => user,
+    };
+    Ok(Identity {
+        project_id: project_id.to_owned(),
+        user_id: user_id.to_owned(),
+    })
+}
+
+/// Users with at least one open session: `enkrypt_active_users` counts them.
+#[derive(Debug, Clone, Default)]
+pub struct Users {
+    active: Arc<Mutex<HashMap<String, (usize, ActiveGuard)>>>,
+}
+
+impl Users {
+    /// Marks `user` active until the returned lease is dropped (its last session ended).
+    pub fn lease(&self, user: &str) -> UserLease {
+        let mut active = self.active.lock().unwrap_or_else(|p| p.into_inner());
+        active
+            .entry(user.to_owned())
+            .or_insert_with(|| (0, record::user_active()))
+            .0 += 1;
+        UserLease {
+            users: self.clone(),
+            user: user.to_owned(),
+        }
+    }
+}
+
+/// One session's hold on its user.
+#[derive(Debug)]
+pub struct UserLease {
+    users: Users,
+    user: String,
+}
+
+impl Drop for UserLease {
+    fn drop(&mut self) {
+        let mut active = self.users.active.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(entry) = active.get_mut(&self.user) {
+            entry.0 -= 1;
+            if entry.0 == 0 {
+                active.remove(&self.user); // drops the ActiveGuard: the gauge goes down
+            }
+        }
+    }
+}

@@ -1,0 +1,231 @@
+//! The gateway's configuration file: which upstream MCP servers it fronts and with which
+//! guardrail policies. Without a file, the built-in demo servers run in-process.
+//!
+//! ```json
+//! {
+//!   "gateway_key": "change-me",
+//!   "cache_ttl_secs": 300,
+//!   "servers": [
+//!     { "name": "github", "description": "GitHub tools",
+//!       "command": "github-mcp-server", "args": ["stdio"], "env": { "GITHUB_TOKEN": "..." },
+//!       "guardrails": { "input": { "enabled": true, "block": ["injection_attack", "pii"] },
+//!                       "output": { "enabled": true, "block": ["hallucination"] } } },
+//!     { "name": "docs", "url": "http://127.0.0.1:9000/mcp" }
+//!   ]
+//! }
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+
+/// The whole file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GatewayConfig {
+    /// The key clients send in `x-gateway-key`.
+    pub gateway_key: String,
+    /// How long discovered tool lists stay cached.
+    #[serde(default = "default_ttl")]
+    pub cache_ttl_secs: u64,
+    /// The upstream servers.
+    pub servers: Vec<ServerConfig>,
+}
+
+fn default_ttl() -> u64 {
+    300
+}
+
+/// One upstream MCP server.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// How to reach it: a command (stdio) or a URL (streamable HTTP); `builtin` for the demos.
+    #[serde(flatten)]
+    pub transport: TransportConfig,
+    #[serde(default)]
+    pub guardrails: GuardrailPolicy,
+}
+
+/// How the gateway reaches an upstream server.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum TransportConfig {
+    Stdio {
+        command: String,
+        #[serde(default)]
+        args: Vec<String>,
+        #[serde(default)]
+        env: BTreeMap<String, String>,
+    },
+    Http {
+        url: String,
+    },
+    Builtin {
+        builtin: String,
+    },
+}
+
+/// What the guardrails do for one server.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuardrailPolicy {
+    #[serde(default = "on")]
+    pub input: SidePolicy,
+    #[serde(default = "on")]
+    pub output: SidePolicy,
+}
+
+impl Default for GuardrailPolicy {
+    fn default() -> Self {
+        GuardrailPolicy {
+            input: on(),
+            output: on(),
+        }
+    }
+}
+
+/// The policy of one side: on or off, and which violation types block (the others warn).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SidePolicy {
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    #[serde(default = "default_block")]
+    pub block: Vec<String>,
+    /// Banned words for the keyword detector.
+    #[serde(default)]
+    pub keywords: Vec<String>,
+}
+
+fn on() -> SidePolicy {
+    SidePolicy {
+        enabled: true,
+        block: default_block(),
+        keywords: Vec::new(),
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The gateway's default block list, plus the output checks.
+pub fn default_block() -> Vec<String> {
+    [
+        "policy_violation",
+        "injection_attack",
+        "topic_detector",
+        "nsfw",
+        "toxicity",
+        "pii",
+        "keyword_detector",
+        "bias",
+        "sponge_attack",
+        "hallucination",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+const VIOLATION_TYPES: &[&str] = &[
+    "pii",
+    "injection_attack",
+    "toxicity",
+    "nsfw",
+    "keyword_detector",
+    "policy_violation",
+    "bias",
+    "sponge_attack",
+    "topic_detector",
+    "system_prompt_protection",
+    "copyright_protection",
+    "relevancy",
+    "adherence",
+    "hallucination",
+    "custom",
+];
+
+impl GatewayConfig {
+    /// Reads and validates a file; the error names the file and what is wrong.
+    pub fn load(path: &Path) -> Result<GatewayConfig, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read the gateway config {}: {e}", path.display()))?;
+        let config: GatewayConfig = serde_json::from_str(&text)
+            .map_err(|e| format!("invalid gateway config {}: {e}", path.display()))?;
+        config
+            .validate()
+            .map_err(|e| format!("invalid gateway config {}: {e}", path.display()))?;
+        Ok(config)
+    }
+
+    /// The built-in demo: three upstream servers running in-process.
+    pub fn demo() -> GatewayConfig {
+        let builtin = |name: &str, description: &str| ServerConfig {
+            name: name.into(),
+            description: description.into(),
+            transport: TransportConfig::Builtin {
+                builtin: name.into(),
+            },
+            guardrails: GuardrailPolicy::default(),
+        };
+        GatewayConfig {
+            gateway_key: "demo-key".into(),
+            cache_ttl_secs: 300,
+            servers: vec![
+                builtin("github", "GitHub-like tools: issues, code search, files"),
+                builtin(
+                    "slow",
+                    "An analysis server that sometimes passes its timeout",
+                ),
+                builtin(
+                    "flaky",
+                    "A fetch server whose upstream fails every third call",
+                ),
+            ],
+        }
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if self.gateway_key.trim().is_empty() {
+            return Err("gateway_key must not be empty".into());
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for server in &self.servers {
+            if !seen.insert(&server.name) {
+                return Err(format!("server {:?} is configured twice", server.name));
+            }
+            for side in [&server.guardrails.input, &server.guardrails.output] {
+                if let Some(bad) = side
+                    .block
+                    .iter()
+                    .find(|v| !VIOLATION_TYPES.contains(&v.as_str()))
+                {
+                    return Err(format!(
+                        "server {:?}: unknown violation type {bad:?} in a block list; expected one of: {}",
+                        server.name,
+                        VIOLATION_TYPES.join(", ")
+                    ));
+                }
+            }
+            if let TransportConfig::Builtin { builtin } = &server.transport {
+                if !crate::gateway::demo_servers::NAMES.contains(&builtin.as_str()) {
+                    return Err(format!(
+                        "server {:?}: unknown builtin {builtin:?}; expected one of: {}",
+                        server.name,
+                        crate::gateway::demo_servers::NAMES.join(", ")
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn server(&self, name: &str) -> Option<&ServerConfig> {
+        self.servers.iter().find(|s| s.name == name)
+    }
+}

@@ -1,0 +1,477 @@
+//! The gateway's MCP server: its seven tools, each authenticated and run inside the request's
+//! context, and the secure call path (PII redaction, input guardrails, upstream call, output
+//! guardrails, PII restoration) as one instrumented tool call.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use http::HeaderMap;
+use metrics_runtime::record::{self, ActiveGuard};
+use metrics_runtime::{tool_call, RequestContext};
+use rmcp::handler::server::router::tool::ToolRouter;
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::model::{CallToolResult, ContentBlock, JsonObject};
+use rmcp::service::RoleServer;
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+use rmcp::{tool, tool_router, ErrorData, ServerHandler};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::auth::{authenticate, Identity, UserLease, Users};
+use super::cache::Caches;
+use super::config::GatewayConfig;
+use super::error::{BlockReason, GatewayError};
+use super::guardrails::{check_input, check_output, redact_pii, Redaction};
+use super::upstream::Upstreams;
+
+/// What all sessions share.
+pub struct Gateway {
+    pub config: Arc<GatewayConfig>,
+    /// The `mcp_config_id` label: which configuration the servers come from.
+    pub config_id: String,
+    pub upstreams: Upstreams,
+    pub caches: Caches,
+    pub users: Users,
+}
+
+impl Gateway {
+    pub fn new(config: GatewayConfig, config_id: &str) -> Arc<Gateway> {
+        let config = Arc::new(config);
+        Arc::new(Gateway {
+            caches: Caches::new(Duration::from_secs(config.cache_ttl_secs)),
+            upstreams: Upstreams::new(Arc::clone(&config)),
+            users: Users::default(),
+            config_id: config_id.to_owned(),
+            config,
+        })
+    }
+
+    /// Validates a call before it is instrumented, so that a wrong server or tool name (user
+    /// input) never becomes a label value.
+    async fn check_target(&self, server_name: &str, tool_name: &str) -> Result<(), GatewayError> {
+        if self.config.server(server_name).is_none() {
+            return Err(GatewayError::UnknownServer(server_name.to_owned()));
+        }
+        let tools = self.discover(server_name).await?;
+        if tools.iter().any(|t| t.name == tool_name) {
+            Ok(())
+        } else {
+            Err(GatewayError::UnknownTool {
+                server: server_name.to_owned(),
+                tool: tool_name.to_owned(),
+            })
+        }
+    }
+
+    /// One server's tools: from the cache, else from the server (then cached).
+    async fn discover(&self, server_name: &str) -> Result<Vec<rmcp::model::Tool>, GatewayError> {
+        if let Some(tools) = self.caches.tools(server_name) {
+            return Ok(tools);
+        }
+        let tools = self.upstreams.list_tools(server_name).await?;
+        self.caches.put_tools(server_name, tools.clone());
+        Ok(tools)
+    }
+
+    /// The guarded call path of one tool call.
+    #[tool_call]
+    pub async fn secure_call(
+        &self,
+        server_name: &str,
+        tool_name: &str,
+        arguments: JsonObject,
+    ) -> Result<String, GatewayError> {
+        let policy = &self
+            .config
+            .server(server_name)
+            .expect("checked before")
+            .guardrails;
+        let redaction = if policy.input.enabled {
+            redact_pii(server_name, tool_name, &arguments).await?
+        } else {
+            Redaction::none(arguments)
+        };
+        let request_text = redaction.text();
+        if policy.input.enabled {
+            let verdict = check_input(server_name, tool_name, &request_text, &policy.input).await?;
+            if let Some(reason) = verdict
+                .block_reason
+                .as_deref()
+                .and_then(BlockReason::from_violation)
+            {
+                return Err(GatewayError::Blocked(reason));
+            }
+        }
+        let answer = self
+            .upstreams
+            .call_tool(server_name, tool_name, redaction.args.clone())
+            .await?;
+        if policy.output.enabled {
+            let verdict = check_output(
+                server_name,
+                tool_name,
+                &request_text,
+                &answer,
+                &policy.output,
+            )
+            .await?;
+            if let Some(reason) = verdict
+                .block_reason
+                .as_deref()
+                .and_then(BlockReason::from_violation)
+            {
+                return Err(GatewayError::Blocked(reason));
+            }
+        }
+        Ok(redaction.restore(&answer))
+    }
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub struct ListServersArgs {
+    /// Also discover each server's tools.
+    #[serde(default = "yes")]
+    pub discover_tools: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub struct ServerArgs {
+    pub server_name: String,
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub struct DiscoverArgs {
+    /// One server, or all when absent.
+    #[serde(default)]
+    pub server_name: Option<String>,
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub struct ToolCallArg {
+    pub name: String,
+    #[serde(default)]
+    pub args: JsonObject,
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub struct SecureCallArgs {
+    pub server_name: String,
+    pub tool_calls: Vec<ToolCallArg>,
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub struct ClearCacheArgs {
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub server_name: Option<String>,
+    /// all, tools, gateway_config or server_config.
+    #[serde(default = "all")]
+    pub cache_type: String,
+}
+
+fn all() -> String {
+    "all".into()
+}
+
+/// One MCP session (or, for stateless requests, one request): counted in
+/// `enkrypt_active_sessions` while it lives, and holding its user in `enkrypt_active_users`.
+struct Session {
+    _active: ActiveGuard,
+    user: Mutex<Option<UserLease>>,
+    /// Credentials of a stdio session (no HTTP headers there).
+    fixed_headers: Option<HeaderMap>,
+}
+
+/// The MCP server of one session.
+#[derive(Clone)]
+pub struct GatewayServer {
+    gateway: Arc<Gateway>,
+    session: Arc<Session>,
+    tool_router: ToolRouter<Self>,
+}
+
+fn json_result(value: Value) -> Result<CallToolResult, ErrorData> {
+    Ok(CallToolResult::success(vec![ContentBlock::text(
+        value.to_string(),
+    )]))
+}
+
+impl GatewayServer {
+    pub fn new(gateway: Arc<Gateway>, fixed_headers: Option<HeaderMap>) -> Self {
+        GatewayServer {
+            gateway,
+            session: Arc::new(Session {
+                _active: record::session_started(),
+                user: Mutex::default(),
+                fixed_headers,
+            }),
+            tool_router: Self::tool_router(),
+        }
+    }
+
+    /// Authenticates the request and runs `work` in its context.
+    async fn authorized<T>(
+        &self,
+        ctx: &rmcp::service::RequestContext<RoleServer>,
+        work: impl std::future::Future<Output = Result<T, GatewayError>>,
+    ) -> Result<T, ErrorData> {
+        let identity = self.identify(ctx)?;
+        {
+            let mut user = self.session.user.lock().unwrap_or_else(|p| p.into_inner());
+            if user.is_none() {
+                *user = Some(self.gateway.users.lease(&identity.user_id));
+            }
+        }
+        RequestContext::new(identity.project_id.as_str())
+            .with_user(identity.user_id.as_str())
+            .scope(work)
+            .await
+            .map_err(ErrorData::from)
+    }
+
+    fn identify(
+        &self,
+        ctx: &rmcp::service::RequestContext<RoleServer>,
+    ) -> Result<Identity, ErrorData> {
+        let headers = match &self.session.fixed_headers {
+            Some(h) => h.clone(),
+            None => ctx
+                .extensions
+                .get::<http::request::Parts>()
+                .map(|p| p.headers.clone())
+                .unwrap_or_default(),
+        };
+        authenticate(&self.gateway.config.gateway_key, &headers).map_err(ErrorData::from)
+    }
+}
+
+#[tool_router]
+impl GatewayServer {
+    #[tool(description = "List the configured MCP servers; optionally discover their tools")]
+    async fn enkrypt_list_all_servers(
+        &self,
+        Parameters(a): Parameters<ListServersArgs>,
+        ctx: rmcp::service::RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let identity = self.identify(&ctx)?;
+        let gateway = &self.gateway;
+        let value = self
+            .authorized(&ctx, async {
+                record::list_all_servers(&identity.user_id, &identity.project_id);
+                let mut servers = match gateway.caches.gateway_config(&identity.project_id) {
+                    Some(v) => v,
+                    None => {
+                        let v = json!(gateway
+                            .config
+                            .servers
+                            .iter()
+                            .map(|s| json!({ "name": s.name, "description": s.description }))
+                            .collect::<Vec<_>>());
+                        gateway
+                            .caches
+                            .put_gateway_config(&identity.project_id, v.clone());
+                        v
+                    }
+                };
+                if a.discover_tools {
+                    let mut discovered = 0;
+                    for server in servers.as_array_mut().into_iter().flatten() {
+                        let name = server["name"].as_str().unwrap_or_default().to_owned();
+                        match gateway.discover(&name).await {
+                            Ok(tools) => {
+                                discovered += 1;
+                                server["tools"] = json!(tools
+                                    .iter()
+                                    .map(|t| t.name.to_string())
+                                    .collect::<Vec<_>>());
+                            }
+                            Err(e) => server["error"] = json!(e.to_string()),
+                        }
+                    }
+                    record::servers_discovered(&gateway.config_id, discovered);
+                }
+                Ok(servers)
+            })
+            .await?;
+        json_result(value)
+    }
+
+    #[tool(description = "One server's configuration and tools")]
+    async fn enkrypt_get_server_info(
+        &self,
+        Parameters(a): Parameters<ServerArgs>,
+        ctx: rmcp::service::RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let gateway = &self.gateway;
+        let value = self
+            .authorized(&ctx, async {
+                let server = gateway
+                    .config
+                    .server(&a.server_name)
+                    .ok_or_else(|| GatewayError::UnknownServer(a.server_name.clone()))?;
+                let mut info = match gateway.caches.server_config(&server.name) {
+                    Some(v) => v,
+                    None => {
+                        let v = json!({
+                            "name": server.name,
+                            "description": server.description,
+                            "input_guardrails": server.guardrails.input.enabled,
+                            "output_guardrails": server.guardrails.output.enabled,
+                        });
+                        gateway.caches.put_server_config(&server.name, v.clone());
+                        v
+                    }
+                };
+                let tools = gateway.discover(&server.name).await?;
+                info["tools"] = json!(tools.iter().map(|t| t.name.to_string()).collect::<Vec<_>>());
+                Ok(info)
+            })
+            .await?;
+        json_result(value)
+    }
+
+    #[tool(description = "Discover the tools of one server, or of all")]
+    async fn enkrypt_discover_all_tools(
+        &self,
+        Parameters(a): Parameters<DiscoverArgs>,
+        ctx: rmcp::service::RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let gateway = &self.gateway;
+        let value = self
+            .authorized(&ctx, async {
+                let names: Vec<String> = match &a.server_name {
+                    Some(name) if gateway.config.server(name).is_none() => {
+                        return Err(GatewayError::UnknownServer(name.clone()))
+                    }
+                    Some(name) => vec![name.clone()],
+                    None => gateway
+                        .config
+                        .servers
+                        .iter()
+                        .map(|s| s.name.clone())
+                        .collect(),
+                };
+                let mut out = serde_json::Map::new();
+                let mut discovered = 0;
+                for name in names {
+                    match gateway.discover(&name).await {
+                        Ok(tools) => {
+                            discovered += 1;
+                            out.insert(
+                                name,
+                                json!(tools.iter().map(|t| t.name.to_string()).collect::<Vec<_>>()),
+                            );
+                        }
+                        Err(e) if a.server_name.is_some() => return Err(e),
+                        Err(e) => {
+                            out.insert(name, json!({ "error": e.to_string() }));
+                        }
+                    }
+                }
+                record::servers_discovered(&gateway.config_id, discovered);
+                Ok(Value::Object(out))
+            })
+            .await?;
+        json_result(value)
+    }
+
+    #[tool(
+        description = "Call tools of one server through the guardrails; stops at the first block or error"
+    )]
+    async fn enkrypt_secure_call_tools(
+        &self,
+        Parameters(a): Parameters<SecureCallArgs>,
+        ctx: rmcp::service::RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let gateway = &self.gateway;
+        let value = self
+            .authorized(&ctx, async {
+                if a.tool_calls.is_empty() {
+                    return Err(GatewayError::InvalidArguments("tool_calls is empty".into()));
+                }
+                let mut results = Vec::new();
+                for call in &a.tool_calls {
+                    gateway.check_target(&a.server_name, &call.name).await?;
+                    let answer = gateway
+                        .secure_call(&a.server_name, &call.name, call.args.clone())
+                        .await?;
+                    results
+                        .push(json!({ "tool": call.name, "status": "success", "result": answer }));
+                }
+                Ok(json!(results))
+            })
+            .await?;
+        json_result(value)
+    }
+
+    #[tool(description = "Cache statistics")]
+    async fn enkrypt_get_cache_status(
+        &self,
+        ctx: rmcp::service::RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let gateway = &self.gateway;
+        let value = self
+            .authorized(&ctx, async { Ok(gateway.caches.status()) })
+            .await?;
+        json_result(value)
+    }
+
+    #[tool(description = "Empty caches: cache_type all, tools, gateway_config or server_config")]
+    async fn enkrypt_clear_cache(
+        &self,
+        Parameters(a): Parameters<ClearCacheArgs>,
+        ctx: rmcp::service::RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let gateway = &self.gateway;
+        let value = self
+            .authorized(&ctx, async {
+                let cleared = gateway
+                    .caches
+                    .clear(&a.cache_type, a.id.as_deref(), a.server_name.as_deref())
+                    .map_err(GatewayError::InvalidArguments)?;
+                Ok(json!({ "cleared": cleared }))
+            })
+            .await?;
+        json_result(value)
+    }
+
+    #[tool(description = "The timeout manager's counters, by operation type")]
+    async fn enkrypt_get_timeout_metrics(
+        &self,
+        ctx: rmcp::service::RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let value = self
+            .authorized(&ctx, async { Ok(super::sli::timeout_metrics()) })
+            .await?;
+        json_result(value)
+    }
+}
+
+#[rmcp::tool_handler(router = self.tool_router, name = "secure-mcp-gateway", instructions = "Secure MCP Gateway")]
+impl ServerHandler for GatewayServer {}
+
+/// Serves MCP over streamable HTTP at `/mcp`; returns the bound address.
+pub async fn serve_http(
+    gateway: Arc<Gateway>,
+    address: SocketAddr,
+) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+    let service = StreamableHttpService::new(
+        move || Ok(GatewayServer::new(Arc::clone(&gateway), None)),
+        LocalSessionManager::default().into(),
+        StreamableHttpServerConfig::default(),
+    );
+    let router = axum::Router::new().nest_service("/mcp", service);
+    let listener = tokio::net::TcpListener::bind(address).await?;
+    let bound = listener.local_addr()?;
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    Ok((bound, task))
+}

@@ -8,7 +8,9 @@
 //!   "servers": [
 //!     { "name": "github", "description": "GitHub tools",
 //!       "command": "github-mcp-server", "args": ["stdio"], "env": { "GITHUB_TOKEN": "..." },
-//!       "guardrails": { "input": { "enabled": true, "block": ["injection_attack", "pii"] },
+//!       "enforce_timeout": true,
+//!       "guardrails": { "input": { "enabled": true, "block": ["injection_attack", "toxicity"],
+//!                                  "keywords": ["internal-only"] },
 //!                       "output": { "enabled": true, "block": ["hallucination"] } } },
 //!     { "name": "docs", "url": "http://127.0.0.1:9000/mcp" }
 //!   ]
@@ -49,6 +51,9 @@ pub struct ServerConfig {
     pub transport: TransportConfig,
     #[serde(default)]
     pub guardrails: GuardrailPolicy,
+    /// Cut calls off at the tool_execution timeout (default), or only observe overruns.
+    #[serde(default = "yes")]
+    pub enforce_timeout: bool,
 }
 
 /// How the gateway reaches an upstream server.
@@ -172,6 +177,8 @@ impl GatewayConfig {
                 builtin: name.into(),
             },
             guardrails: GuardrailPolicy::default(),
+            // The flaky server's slow fetches are observed, not cut off.
+            enforce_timeout: name != "flaky",
         };
         GatewayConfig {
             gateway_key: "demo-key".into(),

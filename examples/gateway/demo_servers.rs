@@ -4,8 +4,8 @@
 //! - `github`: `create_issue`, `search_code`, `get_file` (a file that carries an email address
 //!   and, for `NOTES.md`, an unverifiable claim);
 //! - `slow`: `analyze`, which takes as long as asked (and so can pass its timeout);
-//! - `flaky`: `fetch`, which fails every third call, and crashes (closes its transport mid-call)
-//!   when asked for a `crash://` URL.
+//! - `flaky`: `fetch`, which fails every third call, takes 2.6 s for a URL with `/slow`, and
+//!   crashes (closes its transport mid-call) when asked for a `crash://` URL.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -146,6 +146,9 @@ impl Flaky {
             // The server goes away mid-call: its transport closes without an answer.
             self.crash.cancel();
             std::future::pending::<()>().await;
+        }
+        if a.url.contains("/slow") {
+            tokio::time::sleep(Duration::from_millis(2600)).await;
         }
         let n = self.calls.fetch_add(1, Ordering::Relaxed) + 1;
         if n % 3 == 0 {

@@ -18,7 +18,9 @@ pub enum GatewayError {
     InvalidArguments(String),
     /// The upstream server answered with an error.
     UpstreamError(String),
-    /// The upstream server went away mid-call (crashed, closed its transport).
+    /// The upstream server went away mid-call (crashed, closed its transport): a crash, so it
+    /// also counts in `enkrypt_tool_call_error_counter`.
+    #[error_type(crash)]
     UpstreamUnavailable(String),
     /// A guardrail blocked the request or the answer.
     #[error_type(transparent)]

@@ -216,12 +216,16 @@ impl GatewayServer {
         }
     }
 
-    /// Authenticates the request and runs `work` in its context.
-    async fn authorized<T>(
+    /// Authenticates the request and runs `work` for that identity, in its request context.
+    async fn authorized<T, F, Fut>(
         &self,
         ctx: &rmcp::service::RequestContext<RoleServer>,
-        work: impl std::future::Future<Output = Result<T, GatewayError>>,
-    ) -> Result<T, ErrorData> {
+        work: F,
+    ) -> Result<T, ErrorData>
+    where
+        F: FnOnce(Identity) -> Fut,
+        Fut: std::future::Future<Output = Result<T, GatewayError>>,
+    {
         let identity = self.identify(ctx)?;
         {
             let mut user = self.session.user.lock().unwrap_or_else(|p| p.into_inner());
@@ -229,11 +233,15 @@ impl GatewayServer {
                 *user = Some(self.gateway.users.lease(&identity.user_id));
             }
         }
-        RequestContext::new(identity.project_id.as_str())
+        let work = RequestContext::new(identity.project_id.as_str())
             .with_user(identity.user_id.as_str())
-            .scope(work)
-            .await
-            .map_err(ErrorData::from)
+            .scope(work(identity));
+        // A client that cancels (notifications/cancelled) gets its work dropped, so the
+        // guards inside record a cancellation instead of finishing work nobody waits for.
+        tokio::select! {
+            result = work => result.map_err(ErrorData::from),
+            _ = ctx.ct.cancelled() => Err(ErrorData::internal_error("the client cancelled the request", None)),
+        }
     }
 
     fn identify(
@@ -260,10 +268,9 @@ impl GatewayServer {
         Parameters(a): Parameters<ListServersArgs>,
         ctx: rmcp::service::RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let identity = self.identify(&ctx)?;
         let gateway = &self.gateway;
         let value = self
-            .authorized(&ctx, async {
+            .authorized(&ctx, |identity| async move {
                 record::list_all_servers(&identity.user_id, &identity.project_id);
                 let mut servers = match gateway.caches.gateway_config(&identity.project_id) {
                     Some(v) => v,
@@ -311,7 +318,7 @@ impl GatewayServer {
     ) -> Result<CallToolResult, ErrorData> {
         let gateway = &self.gateway;
         let value = self
-            .authorized(&ctx, async {
+            .authorized(&ctx, |_| async {
                 let server = gateway
                     .config
                     .server(&a.server_name)
@@ -345,7 +352,7 @@ impl GatewayServer {
     ) -> Result<CallToolResult, ErrorData> {
         let gateway = &self.gateway;
         let value = self
-            .authorized(&ctx, async {
+            .authorized(&ctx, |_| async {
                 let names: Vec<String> = match &a.server_name {
                     Some(name) if gateway.config.server(name).is_none() => {
                         return Err(GatewayError::UnknownServer(name.clone()))
@@ -392,7 +399,7 @@ impl GatewayServer {
     ) -> Result<CallToolResult, ErrorData> {
         let gateway = &self.gateway;
         let value = self
-            .authorized(&ctx, async {
+            .authorized(&ctx, |_| async {
                 if a.tool_calls.is_empty() {
                     return Err(GatewayError::InvalidArguments("tool_calls is empty".into()));
                 }
@@ -418,7 +425,7 @@ impl GatewayServer {
     ) -> Result<CallToolResult, ErrorData> {
         let gateway = &self.gateway;
         let value = self
-            .authorized(&ctx, async { Ok(gateway.caches.status()) })
+            .authorized(&ctx, |_| async { Ok(gateway.caches.status()) })
             .await?;
         json_result(value)
     }
@@ -431,7 +438,7 @@ impl GatewayServer {
     ) -> Result<CallToolResult, ErrorData> {
         let gateway = &self.gateway;
         let value = self
-            .authorized(&ctx, async {
+            .authorized(&ctx, |_| async {
                 let cleared = gateway
                     .caches
                     .clear(&a.cache_type, a.id.as_deref(), a.server_name.as_deref())
@@ -448,7 +455,7 @@ impl GatewayServer {
         ctx: rmcp::service::RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let value = self
-            .authorized(&ctx, async { Ok(super::sli::timeout_metrics()) })
+            .authorized(&ctx, |_| async { Ok(super::sli::timeout_metrics()) })
             .await?;
         json_result(value)
     }

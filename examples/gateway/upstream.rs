@@ -87,9 +87,46 @@ impl Upstreams {
             .map_err(|e| self.failed(server_name, e))
     }
 
-    /// `tools/call` on one server; the deadline is the tool_execution timeout.
-    #[timeout_op(operation = "tool_execution")]
+    /// `tools/call` on one server, under the tool_execution timeout: enforced, or only
+    /// observed for a server configured with `"enforce_timeout": false`.
     pub async fn call_tool(
+        &self,
+        server_name: &str,
+        tool_name: &str,
+        arguments: JsonObject,
+    ) -> Result<String, GatewayError> {
+        let enforce = self
+            .config
+            .server(server_name)
+            .is_none_or(|s| s.enforce_timeout);
+        if enforce {
+            self.call_enforced(server_name, tool_name, arguments).await
+        } else {
+            self.call_observed(server_name, tool_name, arguments).await
+        }
+    }
+
+    #[timeout_op(operation = "tool_execution")]
+    async fn call_enforced(
+        &self,
+        server_name: &str,
+        tool_name: &str,
+        arguments: JsonObject,
+    ) -> Result<String, GatewayError> {
+        self.forward(server_name, tool_name, arguments).await
+    }
+
+    #[timeout_op(operation = "tool_execution", enforce = false)]
+    async fn call_observed(
+        &self,
+        server_name: &str,
+        tool_name: &str,
+        arguments: JsonObject,
+    ) -> Result<String, GatewayError> {
+        self.forward(server_name, tool_name, arguments).await
+    }
+
+    async fn forward(
         &self,
         server_name: &str,
         tool_name: &str,

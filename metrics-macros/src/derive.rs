@@ -1,6 +1,6 @@
 //! `#[derive(ErrorType)]` for enums: each variant's name in snake_case, adjustable per variant
 //! with `#[error_type("name")]`, `#[error_type(name = "x", status = 400, blocked)]` or
-//! `#[error_type(transparent)]`.
+//! `#[error_type(crash)]` or `#[error_type(transparent)]`.
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
@@ -13,6 +13,7 @@ struct VariantSpec {
     name: LitStr,
     status: Option<u16>,
     blocked: bool,
+    crash: bool,
     transparent: bool,
 }
 
@@ -35,6 +36,7 @@ pub fn derive(input: DeriveInput) -> syn::Result<TokenStream> {
     let mut error_types = Vec::new();
     let mut blocked = Vec::new();
     let mut statuses = Vec::new();
+    let mut crashes = Vec::new();
     for variant in &data.variants {
         let spec = variant_spec(variant)?;
         let v = &variant.ident;
@@ -44,12 +46,16 @@ pub fn derive(input: DeriveInput) -> syn::Result<TokenStream> {
             error_types.push(quote!(Self::#v #pattern => #f::error_type(__mr_field)));
             blocked.push(quote!(Self::#v #pattern => #f::blocked_reason(__mr_field)));
             statuses.push(quote!(Self::#v #pattern => #f::status_code(__mr_field)));
+            crashes.push(quote!(Self::#v #pattern => #f::is_crash(__mr_field)));
             continue;
         }
         let name = &spec.name;
         error_types.push(quote!(Self::#v { .. } => #name));
         if spec.blocked {
             blocked.push(quote!(Self::#v { .. } => #runtime::__private::Some(#name)));
+        }
+        if spec.crash {
+            crashes.push(quote!(Self::#v { .. } => true));
         }
         if let Some(status) = spec.status {
             statuses.push(quote!(Self::#v { .. } => #status));
@@ -75,6 +81,13 @@ pub fn derive(input: DeriveInput) -> syn::Result<TokenStream> {
                 match self {
                     #(#statuses,)*
                     _ => 500,
+                }
+            }
+            #[allow(unreachable_patterns)]
+            fn is_crash(&self) -> bool {
+                match self {
+                    #(#crashes,)*
+                    _ => false,
                 }
             }
         }
@@ -108,6 +121,7 @@ fn variant_spec(variant: &Variant) -> syn::Result<VariantSpec> {
         name: LitStr::new(&default_name, variant.ident.span()),
         status: None,
         blocked: false,
+        crash: false,
         transparent: false,
     };
     let mut named = false;
@@ -157,6 +171,7 @@ fn variant_spec(variant: &Variant) -> syn::Result<VariantSpec> {
                     spec.status = Some(status);
                 }
                 ("blocked", None) => spec.blocked = true,
+                ("crash", None) => spec.crash = true,
                 ("transparent", None) => spec.transparent = true,
                 ("name" | "status", Some(v)) => {
                     return Err(syn::Error::new(
@@ -176,14 +191,14 @@ fn variant_spec(variant: &Variant) -> syn::Result<VariantSpec> {
                         arg.key.span(),
                         format!(
                         "unknown #[error_type] option `{key}`; expected \"name\", name = \"..\", \
-                             status = N, blocked or transparent"
+                             status = N, blocked, crash or transparent"
                     ),
                     ))
                 }
             }
         }
     }
-    if spec.transparent && (named || spec.blocked || spec.status.is_some()) {
+    if spec.transparent && (named || spec.blocked || spec.crash || spec.status.is_some()) {
         return Err(syn::Error::new(
             variant.ident.span(),
             "`transparent` takes everything from the field; it cannot be combined with a name, \

@@ -25,6 +25,8 @@ use crate::labels::OperationType;
 ///     InvalidArguments(String),
 ///     #[error_type(blocked)]                      // ends the call as blocked
 ///     InjectionAttack,
+///     #[error_type(crash)]                        // also an error (a crash)
+///     UpstreamCrashed,
 ///     #[error_type(transparent)]                  // delegates to the field
 ///     Timeout(metrics_runtime::Timeout),
 /// }
@@ -32,6 +34,7 @@ use crate::labels::OperationType;
 /// assert_eq!(GatewayError::UpstreamUnavailable.error_type(), "upstream_unavailable");
 /// assert_eq!(GatewayError::InvalidArguments("x".into()).status_code(), 400);
 /// assert_eq!(GatewayError::InjectionAttack.blocked_reason(), Some("injection_attack"));
+/// assert!(GatewayError::UpstreamCrashed.is_crash());
 /// ```
 ///
 /// Errors whose type does not implement the trait are classified by their type's name in
@@ -48,6 +51,12 @@ pub trait ErrorType {
     /// The status code of a guardrail-API call that failed with this error.
     fn status_code(&self) -> u16 {
         500
+    }
+
+    /// Whether this error is a crash (the upstream went away, an exception): the call then
+    /// also counts in `enkrypt_tool_call_error_counter`, like a panic.
+    fn is_crash(&self) -> bool {
+        false
     }
 }
 

@@ -40,6 +40,9 @@ impl<T, E: ErrorType> ViaErrorType for &&Classify<'_, Result<T, E>> {
             Err(e) => Classified {
                 outcome: match e.blocked_reason() {
                     Some(reason) => Outcome::Blocked { reason },
+                    None if e.is_crash() => Outcome::Crash {
+                        error_type: e.error_type(),
+                    },
                     None => Outcome::Failure {
                         error_type: e.error_type(),
                     },

@@ -81,10 +81,10 @@ impl Upstreams {
     #[timeout_op(operation = "discovery")]
     pub async fn list_tools(&self, server_name: &str) -> Result<Vec<Tool>, GatewayError> {
         let client = self.client(server_name).await?;
-        client
-            .list_all_tools()
-            .await
-            .map_err(|e| self.failed(server_name, e))
+        match client.list_all_tools().await {
+            Ok(tools) => Ok(tools),
+            Err(e) => Err(self.failed(server_name, e).await),
+        }
     }
 
     /// `tools/call` on one server, under the tool_execution timeout: enforced, or only
@@ -134,10 +134,10 @@ impl Upstreams {
     ) -> Result<String, GatewayError> {
         let client = self.client(server_name).await?;
         let params = CallToolRequestParams::new(tool_name.to_owned()).with_arguments(arguments);
-        let result = client
-            .call_tool(params)
-            .await
-            .map_err(|e| self.failed(server_name, e))?;
+        let result = match client.call_tool(params).await {
+            Ok(result) => result,
+            Err(e) => return Err(self.failed(server_name, e).await),
+        };
         let text = text_of(&result);
         if result.is_error == Some(true) {
             return Err(GatewayError::UpstreamError(text));
@@ -145,10 +145,15 @@ impl Upstreams {
         Ok(text)
     }
 
-    fn failed(&self, server_name: &str, e: ServiceError) -> GatewayError {
+    /// An MCP error from the server, or a lost connection (forgotten, so that the next use
+    /// connects again).
+    async fn failed(&self, server_name: &str, e: ServiceError) -> GatewayError {
         match e {
             ServiceError::McpError(e) => GatewayError::UpstreamError(e.message.to_string()),
-            other => GatewayError::UpstreamUnavailable(format!("{server_name}: {other}")),
+            other => {
+                self.clients.lock().await.remove(server_name);
+                GatewayError::UpstreamUnavailable(format!("{server_name}: {other}"))
+            }
         }
     }
 }

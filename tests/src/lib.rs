@@ -2,6 +2,7 @@
 
 pub mod exposition;
 pub mod gateway_fixture;
+pub mod gateway_harness;
 pub mod otlp_receiver;
 
 // README's Rust examples compile and run as doctests of this crate.

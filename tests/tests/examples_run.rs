@@ -1,0 +1,112 @@
+//! The example programs run as users run them: `quickstart --print` prints all 32 metric
+//! families; `gateway --simulate` serves MCP, drives its workload and prints SLIs; `gateway
+//! --stdio` answers a real MCP client over stdio.
+
+use std::process::Command;
+
+use metrics_runtime::catalog::CATALOG;
+use tests::exposition::parse;
+
+/// The example binary that `cargo test --workspace` built next to this test, or else
+/// `cargo run --example NAME`.
+fn example(name: &str) -> Command {
+    let test_exe = std::env::current_exe().unwrap();
+    let profile_dir = test_exe.parent().and_then(|deps| deps.parent()).unwrap();
+    let built = profile_dir.join("examples").join(name);
+    if built.exists() {
+        return Command::new(built);
+    }
+    let mut cargo = Command::new(env!("CARGO"));
+    cargo
+        .args(["run", "--quiet", "--example", name, "--"])
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+    cargo
+}
+
+fn quickstart() -> Command {
+    example("quickstart")
+}
+
+#[test]
+fn the_quickstart_prints_every_family_of_the_catalog() {
+    let output = quickstart()
+        .arg("--print")
+        .output()
+        .expect("the quickstart runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "quickstart failed: {stderr}");
+    let text = String::from_utf8(output.stdout).unwrap();
+    let families = parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    for def in CATALOG {
+        let family = families
+            .get(def.name)
+            .unwrap_or_else(|| panic!("{} missing", def.name));
+        assert!(
+            family.samples.iter().any(|(_, _, v)| *v > 0.0)
+                || def.name == "enkrypt_timeout_active_operations",
+            "{} has no non-zero sample",
+            def.name
+        );
+    }
+    assert_eq!(
+        families["enkrypt_active_sessions"].value("enkrypt_active_sessions", &[]),
+        1.0
+    );
+    assert_eq!(
+        families["enkrypt_timeout_active_operations"]
+            .value("enkrypt_timeout_active_operations", &[]),
+        0.0
+    );
+}
+
+#[test]
+fn the_gateway_serves_its_workload_and_prints_slis() {
+    let output = example("gateway")
+        .args(["--listen", "127.0.0.1:0", "--simulate", "1s"])
+        .env("MCP_METRICS_PROMETHEUS_ADDRESS", "127.0.0.1:0")
+        .output()
+        .expect("the gateway runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("MCP at http://127.0.0.1:"), "{stderr}");
+    assert!(stderr.contains("/metrics"), "{stderr}");
+    assert!(
+        stdout.contains("SLIs (from the gateway's metrics)"),
+        "{stdout}"
+    );
+    let line = |label: &str| {
+        stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with(label))
+            .unwrap_or_else(|| panic!("no {label} line in {stdout}"))
+            .to_owned()
+    };
+    assert!(line("success rate").ends_with('%'), "{stdout}");
+    assert!(!line("tool calls").contains(" 0 ("), "{stdout}");
+}
+
+#[tokio::test]
+async fn the_gateway_answers_an_mcp_client_over_stdio() {
+    use rmcp::model::CallToolRequestParams;
+    use rmcp::transport::TokioChildProcess;
+    use rmcp::ServiceExt;
+
+    let std_cmd = example("gateway");
+    let mut cmd = tokio::process::Command::from(std_cmd);
+    cmd.arg("--stdio")
+        .env("MCP_METRICS_PROMETHEUS_ADDRESS", "127.0.0.1:0")
+        .env("ENKRYPT_GATEWAY_KEY", "demo-key")
+        .env("ENKRYPT_PROJECT_ID", "stdio-project");
+    let client = ().serve(TokioChildProcess::new(cmd).unwrap()).await.unwrap();
+    let tools = client.list_all_tools().await.unwrap();
+    assert_eq!(tools.len(), 7, "{tools:?}");
+    let result = client
+        .call_tool(CallToolRequestParams::new("enkrypt_list_all_servers"))
+        .await
+        .unwrap();
+    assert_ne!(result.is_error, Some(true), "{result:?}");
+    let text = format!("{:?}", result.content);
+    assert!(text.contains("github") && text.contains("flaky"), "{text}");
+    client.cancel().await.unwrap();
+}

@@ -39,16 +39,24 @@ fn default_ttl() -> u64 {
     300
 }
 
-/// One upstream MCP server.
+/// One upstream MCP server: reached through exactly one of `command` (stdio, with `args`
+/// and `env`), `url` (streamable HTTP) or `builtin` (a demo server).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServerConfig {
     pub name: String,
     #[serde(default)]
     pub description: String,
-    /// How to reach it: a command (stdio) or a URL (streamable HTTP); `builtin` for the demos.
-    #[serde(flatten)]
-    pub transport: TransportConfig,
+    #[serde(default)]
+    pub command: Option<String>,
+    #[serde(default)]
+    pub args: Vec<String>,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub builtin: Option<String>,
     #[serde(default)]
     pub guardrails: GuardrailPolicy,
     /// Cut calls off at the tool_execution timeout (default), or only observe overruns.
@@ -57,14 +65,11 @@ pub struct ServerConfig {
 }
 
 /// How the gateway reaches an upstream server.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TransportConfig {
     Stdio {
         command: String,
-        #[serde(default)]
         args: Vec<String>,
-        #[serde(default)]
         env: BTreeMap<String, String>,
     },
     Http {
@@ -73,6 +78,25 @@ pub enum TransportConfig {
     Builtin {
         builtin: String,
     },
+}
+
+impl ServerConfig {
+    /// The transport; `Err` names what is wrong when not exactly one is given.
+    pub fn transport(&self) -> Result<TransportConfig, String> {
+        match (&self.command, &self.url, &self.builtin) {
+            (Some(command), None, None) => Ok(TransportConfig::Stdio {
+                command: command.clone(),
+                args: self.args.clone(),
+                env: self.env.clone(),
+            }),
+            (None, Some(url), None) => Ok(TransportConfig::Http { url: url.clone() }),
+            (None, None, Some(builtin)) => Ok(TransportConfig::Builtin { builtin: builtin.clone() }),
+            _ => Err(format!(
+                "server {:?} needs exactly one of \"command\" (stdio), \"url\" (streamable HTTP) or \"builtin\"",
+                self.name
+            )),
+        }
+    }
 }
 
 /// What the guardrails do for one server.
@@ -173,9 +197,11 @@ impl GatewayConfig {
         let builtin = |name: &str, description: &str| ServerConfig {
             name: name.into(),
             description: description.into(),
-            transport: TransportConfig::Builtin {
-                builtin: name.into(),
-            },
+            command: None,
+            args: Vec::new(),
+            env: BTreeMap::new(),
+            url: None,
+            builtin: Some(name.into()),
             guardrails: GuardrailPolicy::default(),
             // The flaky server's slow fetches are observed, not cut off.
             enforce_timeout: name != "flaky",
@@ -219,7 +245,16 @@ impl GatewayConfig {
                     ));
                 }
             }
-            if let TransportConfig::Builtin { builtin } = &server.transport {
+            let transport = server.transport()?;
+            if let TransportConfig::Http { url } = &transport {
+                if !(url.starts_with("http://") || url.starts_with("https://")) {
+                    return Err(format!(
+                        "server {:?}: url {url:?} is not an http(s) URL",
+                        server.name
+                    ));
+                }
+            }
+            if let TransportConfig::Builtin { builtin } = &transport {
                 if !crate::gateway::demo_servers::NAMES.contains(&builtin.as_str()) {
                     return Err(format!(
                         "server {:?}: unknown builtin {builtin:?}; expected one of: {}",
@@ -234,5 +269,75 @@ impl GatewayConfig {
 
     pub fn server(&self, name: &str) -> Option<&ServerConfig> {
         self.servers.iter().find(|s| s.name == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(json: &str) -> Result<GatewayConfig, String> {
+        let dir = std::env::temp_dir().join(format!(
+            "gw-config-test-{}-{}",
+            std::process::id(),
+            json.len()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("gw.json");
+        std::fs::write(&path, json).unwrap();
+        let result = GatewayConfig::load(&path);
+        let _ = std::fs::remove_dir_all(&dir);
+        result
+    }
+
+    #[test]
+    fn bad_files_are_refused_with_the_problem_named() {
+        let cases = [
+            (
+                r#"{"gateway_key": "k", "servers": [{"name": "a"}]}"#,
+                "exactly one of",
+            ),
+            (
+                r#"{"gateway_key": "k", "servers": [{"name": "a", "url": "x", "builtin": "github"}]}"#,
+                "exactly one of",
+            ),
+            (
+                r#"{"gateway_key": "k", "servers": [{"name": "a", "url": "ftp://x"}]}"#,
+                "not an http(s) URL",
+            ),
+            (
+                r#"{"gateway_key": "k", "servers": [{"name": "a", "builtin": "gitlab"}]}"#,
+                "unknown builtin",
+            ),
+            (
+                r#"{"gateway_key": "", "servers": []}"#,
+                "gateway_key must not be empty",
+            ),
+            (
+                r#"{"gateway_key": "k", "servers": [{"name": "a", "builtin": "github"}, {"name": "a", "builtin": "slow"}]}"#,
+                "configured twice",
+            ),
+            (
+                r#"{"gateway_key": "k", "servers": [{"name": "a", "builtin": "github", "guardrails": {"input": {"block": ["spam"]}}}]}"#,
+                "unknown violation type \"spam\"",
+            ),
+            (
+                r#"{"gateway_key": "k", "servers": [{"name": "a", "builtin": "github", "retries": 3}]}"#,
+                "unknown field `retries`",
+            ),
+        ];
+        for (json, expected) in cases {
+            let err = load(json).unwrap_err();
+            assert!(err.contains(expected), "{json}: {err}");
+            assert!(err.contains("gw.json"), "{err}");
+        }
+        let ok = load(r#"{"gateway_key": "k", "servers": [{"name": "docs", "url": "http://127.0.0.1:9000/mcp"}]}"#).unwrap();
+        assert_eq!(
+            ok.servers[0].transport(),
+            Ok(TransportConfig::Http {
+                url: "http://127.0.0.1:9000/mcp".into()
+            })
+        );
+        assert_eq!(ok.cache_ttl_secs, 300);
     }
 }

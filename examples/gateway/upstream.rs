@@ -53,15 +53,15 @@ impl Upstreams {
             .ok_or_else(|| GatewayError::UnknownServer(server_name.to_owned()))?;
         let unavailable =
             |e: String| GatewayError::UpstreamUnavailable(format!("{server_name}: {e}"));
-        match &server.transport {
+        match server.transport().map_err(GatewayError::InvalidArguments)? {
             TransportConfig::Builtin { builtin } => {
-                let io = demo_servers::spawn(builtin)
+                let io = demo_servers::spawn(&builtin)
                     .ok_or_else(|| unavailable("no such builtin".into()))?;
                 ().serve(io).await.map_err(|e| unavailable(e.to_string()))
             }
             TransportConfig::Stdio { command, args, env } => {
-                let mut cmd = tokio::process::Command::new(command);
-                cmd.args(args).envs(env);
+                let mut cmd = tokio::process::Command::new(&command);
+                cmd.args(&args).envs(&env);
                 let transport =
                     TokioChildProcess::new(cmd).map_err(|e| unavailable(e.to_string()))?;
                 ().serve(transport)

@@ -110,3 +110,68 @@ async fn the_gateway_answers_an_mcp_client_over_stdio() {
     assert!(text.contains("github") && text.contains("flaky"), "{text}");
     client.cancel().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_configured_stdio_upstream_is_a_real_child_process() {
+    use examples::gateway::config::GatewayConfig;
+    use examples::gateway::server::{serve_http, Gateway};
+    use examples::gateway::workload::{call, connect};
+    use serde_json::json;
+
+    // The upstream is another gateway, serving MCP over stdio as a child process.
+    let binary = example("gateway").get_program().to_owned();
+    let dir = std::env::temp_dir().join(format!("gateway-config-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("nested.json");
+    let config = json!({
+        "gateway_key": "outer-key",
+        "servers": [{
+            "name": "inner",
+            "command": binary.to_string_lossy(),
+            "args": ["--stdio"],
+            "env": {
+                "ENKRYPT_GATEWAY_KEY": "demo-key",
+                "ENKRYPT_PROJECT_ID": "inner-project",
+                "MCP_METRICS_PROMETHEUS_ADDRESS": "127.0.0.1:0"
+            },
+            "guardrails": { "input": { "enabled": false }, "output": { "enabled": false } }
+        }]
+    });
+    std::fs::write(&path, config.to_string()).unwrap();
+    let config = GatewayConfig::load(&path).unwrap();
+    if binary.to_string_lossy().ends_with("cargo") {
+        return; // no prebuilt example binary to spawn (run through `cargo test --workspace`)
+    }
+
+    let gateway = Gateway::new(config, "nested");
+    let (addr, server) = serve_http(gateway, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let client = connect(addr, "outer-key", "p1", "u1").await.unwrap();
+    let tools = call(
+        &client,
+        "enkrypt_discover_all_tools",
+        json!({ "server_name": "inner" }),
+    )
+    .await
+    .unwrap();
+    assert_eq!(tools["inner"].as_array().map(Vec::len), Some(7), "{tools}");
+    let result = call(
+        &client,
+        "enkrypt_secure_call_tools",
+        json!({ "server_name": "inner", "tool_calls": [{ "name": "enkrypt_get_cache_status" }] }),
+    )
+    .await
+    .unwrap();
+    assert_eq!(result[0]["status"], "success", "{result}");
+    assert!(
+        result[0]["result"]
+            .as_str()
+            .unwrap()
+            .contains("tools_ttl_secs"),
+        "{result}"
+    );
+    client.cancel().await.unwrap();
+    server.abort();
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -4,6 +4,7 @@ pub mod exposition;
 pub mod gateway_fixture;
 pub mod gateway_harness;
 pub mod otlp_receiver;
+pub mod prometheus;
 
 // README's Rust examples compile and run as doctests of this crate.
 #[doc = include_str!("../../README.md")]

@@ -1,0 +1,175 @@
+//! A real Prometheus server for the end-to-end tests: binaries from
+//! `infra/scripts/fetch-prometheus.sh`, a process on a loopback port, queried through its HTTP
+//! API.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .canonicalize()
+        .unwrap()
+}
+
+/// The directory holding `prometheus` and `promtool`, fetched once per test binary.
+pub fn bin_dir() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let out = Command::new("bash")
+            .arg(repo().join("infra/scripts/fetch-prometheus.sh"))
+            .stderr(Stdio::inherit())
+            .output()
+            .expect("bash runs");
+        assert!(
+            out.status.success(),
+            "infra/scripts/fetch-prometheus.sh failed"
+        );
+        PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
+    })
+    .clone()
+}
+
+/// Runs `promtool args...` in `dir`; returns its combined output, failing on a non-zero exit.
+pub fn promtool(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new(bin_dir().join("promtool"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("promtool runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "promtool {args:?} failed:\n{text}");
+    text
+}
+
+/// A free loopback port (bound, then released).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A running Prometheus; killed on drop.
+pub struct Prometheus {
+    child: Child,
+    pub url: String,
+    _dir: TempDir,
+}
+
+/// A directory removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(name: &str) -> TempDir {
+        let dir =
+            std::env::temp_dir().join(format!("{name}-{}-{}", std::process::id(), free_port()));
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+impl Prometheus {
+    /// Starts Prometheus with `config` (YAML) and waits until it is ready.
+    ///
+    /// (Debian's builds of Prometheus, 2.53 and 3.5, have the OTLP receiver compiled out, so
+    /// the OTLP path is checked against the official OTLP protobuf definitions instead.)
+    pub fn start(config: &str) -> Prometheus {
+        let dir = TempDir::new("prometheus-e2e");
+        let config_path = dir.0.join("prometheus.yml");
+        std::fs::write(&config_path, config).unwrap();
+        let port = free_port();
+        let child = Command::new(bin_dir().join("prometheus"))
+            .arg(format!("--config.file={}", config_path.display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.0.join("data").display()
+            ))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg("--log.level=warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("prometheus starts");
+        let prometheus = Prometheus {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            _dir: dir,
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let ready = reqwest::blocking::get(format!("{}/-/ready", prometheus.url));
+            if ready.is_ok_and(|r| r.status().is_success()) {
+                break;
+            }
+            assert!(Instant::now() < deadline, "prometheus did not become ready");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        prometheus
+    }
+
+    /// Evaluates an instant query: the result vector, as (labels, value) pairs.
+    pub fn query(&self, expr: &str) -> Vec<(Value, f64)> {
+        let response: Value = reqwest::blocking::Client::new()
+            .get(format!("{}/api/v1/query", self.url))
+            .query(&[("query", expr)])
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        assert_eq!(response["status"], "success", "{expr}: {response}");
+        let result = &response["data"]["result"];
+        match response["data"]["resultType"].as_str() {
+            Some("vector") => result
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| (s["metric"].clone(), number(&s["value"][1])))
+                .collect(),
+            Some("scalar") => vec![(Value::Null, number(&result[1]))],
+            other => panic!("{expr}: unexpected result type {other:?}"),
+        }
+    }
+
+    /// `GET path` of the HTTP API, as JSON.
+    pub fn api(&self, path: &str) -> Value {
+        reqwest::blocking::get(format!("{}{path}", self.url))
+            .unwrap()
+            .json()
+            .unwrap()
+    }
+}
+
+fn number(v: &Value) -> f64 {
+    match v.as_str() {
+        Some("NaN") => f64::NAN,
+        Some("+Inf") => f64::INFINITY,
+        Some("-Inf") => f64::NEG_INFINITY,
+        Some(s) => s.parse().unwrap(),
+        None => f64::NAN,
+    }
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

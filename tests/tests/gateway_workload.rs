@@ -3,27 +3,17 @@
 
 use std::time::Duration;
 
-use examples::gateway::config::GatewayConfig;
-use examples::gateway::server::{serve_http, Gateway};
 use examples::gateway::workload;
 use metrics_runtime::catalog::{MetricKind, CATALOG};
-use metrics_runtime::{Config, OperationType};
 use tests::exposition::{parse, Family};
+use tests::gateway_harness::Harness;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_short_workload_produces_every_metric_with_plausible_values() {
-    let _metrics = Config::builder()
-        .serve_prometheus(false)
-        .operation_timeout(OperationType::ToolExecution, Duration::from_secs(2))
-        .install()
-        .unwrap();
-    let gateway = Gateway::new(GatewayConfig::demo(), "demo");
-    let (addr, server) = serve_http(gateway.clone(), "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
+    let h = Harness::start().await;
     let tally = workload::run(
-        addr,
-        &gateway.config.gateway_key,
+        h.addr,
+        &h.gateway.config.gateway_key,
         Duration::from_secs(1),
         false,
     )
@@ -164,5 +154,4 @@ async fn a_short_workload_produces_every_metric_with_plausible_values() {
             &[("operation_type", "tool_execution")]
         ) >= 1.0
     );
-    server.abort();
 }

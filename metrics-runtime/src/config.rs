@@ -471,6 +471,14 @@ impl ConfigBuilder {
                 with_metrics_path(protocol, env::endpoint(OTLP_ENDPOINT, &base)?)
             }
         };
+        if endpoint.starts_with("https://") {
+            // Neither transport is built with TLS: an https endpoint would fail every export.
+            return Err(OTLP_ENDPOINT.error(
+                &endpoint,
+                "TLS is not compiled into metrics-runtime's OTLP exporters; push to a collector \
+                 over http:// (typically a local OpenTelemetry Collector that forwards over TLS)",
+            ));
+        }
         let mut headers = match env
             .var("OTEL_EXPORTER_OTLP_METRICS_HEADERS")
             .or_else(|| env.var("OTEL_EXPORTER_OTLP_HEADERS"))

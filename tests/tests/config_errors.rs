@@ -53,6 +53,10 @@ fn an_unparsable_endpoint_names_the_setting_and_the_value() {
         &["OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "\"http://\"", "host"],
     );
     assert_names(
+        with_env(otlp().otlp_endpoint("https://collector.example.com"), &[]),
+        &["otlp_endpoint", "https://collector.example.com", "TLS"],
+    );
+    assert_names(
         with_env(Config::builder().prometheus_address("localhost:http"), &[]),
         &[
             "prometheus_address",

@@ -154,10 +154,37 @@ pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Arc<Pipeline>>) -> R) -> R 
     })
 }
 
-/// The current pipeline, as an owned handle (for guards that must record into the pipeline
-/// they started in).
-pub(crate) fn current() -> Option<Arc<Pipeline>> {
-    with_current(|p| p.cloned())
+/// A handle on a pipeline that a guard keeps until it records its end: the global pipeline by
+/// reference (it lives as long as the process, so no reference count is touched), a test
+/// meter's by `Arc`.
+#[derive(Debug, Clone)]
+pub(crate) enum PipelineRef {
+    Global(&'static Pipeline),
+    Local(Arc<Pipeline>),
+}
+
+impl std::ops::Deref for PipelineRef {
+    type Target = Pipeline;
+
+    fn deref(&self) -> &Pipeline {
+        match self {
+            PipelineRef::Global(p) => p,
+            PipelineRef::Local(p) => p,
+        }
+    }
+}
+
+/// The current pipeline, as a handle for guards that must record into the pipeline they
+/// started in.
+pub(crate) fn current() -> Option<PipelineRef> {
+    if cfg!(feature = "off") {
+        return None;
+    }
+    let local = OVERRIDE.with(|o| o.try_borrow().ok().and_then(|o| o.clone()));
+    match local {
+        Some(p) => Some(PipelineRef::Local(p)),
+        None => GLOBAL.get().map(|p| PipelineRef::Global(p)),
+    }
 }
 
 /// Records into the current pipeline, or keeps the measurement until [`crate::init`].

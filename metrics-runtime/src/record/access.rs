@@ -1,11 +1,9 @@
 //! Authentication, and the in-flight gauges kept by RAII guards.
 
-use std::sync::Arc;
-
 use super::emit;
 use crate::catalog::Metric;
 use crate::instruments::Measurement;
-use crate::pipeline::{self, Pipeline};
+use crate::pipeline::{self, Pipeline, PipelineRef};
 
 /// Counts a successful authentication (`enkrypt_auth_success_total{auth_provider, project_id}`).
 pub fn auth_success(auth_provider: &str, project_id: &str) {
@@ -57,14 +55,18 @@ pub fn user_active() -> ActiveGuard {
 pub struct ActiveGuard {
     metric: Metric,
     /// The pipeline the +1 went to; `None` when it was kept for `init()`.
-    pipeline: Option<Arc<Pipeline>>,
+    pipeline: Option<PipelineRef>,
 }
 
 impl ActiveGuard {
     /// `metric` must be one of the catalog's up-down counters without labels.
     pub(crate) fn enter(metric: Metric) -> Self {
-        let pipeline = pipeline::current();
-        match &pipeline {
+        Self::enter_in(metric, pipeline::current())
+    }
+
+    /// Like [`ActiveGuard::enter`], in a pipeline the caller already looked up.
+    pub(crate) fn enter_in(metric: Metric, pipeline: Option<PipelineRef>) -> Self {
+        match pipeline.as_deref() {
             Some(p) => bound(p, metric).add(1),
             None => pipeline::record(metric, Measurement::Change(1), &[]),
         }
@@ -82,7 +84,7 @@ fn bound(p: &Pipeline, metric: Metric) -> &opentelemetry::metrics::BoundUpDownCo
 
 impl Drop for ActiveGuard {
     fn drop(&mut self) {
-        match &self.pipeline {
+        match self.pipeline.as_deref() {
             Some(p) => bound(p, self.metric).add(-1),
             // The +1 is waiting for init() (or was replayed by it): the -1 follows the same road.
             None => pipeline::record(self.metric, Measurement::Change(-1), &[]),

@@ -1,6 +1,5 @@
 //! The timeout manager's metrics: one [`TimeoutOperation`] per managed operation.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 // tokio's clock: the std clock, unless a test pauses time to make durations exact.
@@ -11,7 +10,7 @@ use super::emit;
 use crate::catalog::Metric;
 use crate::instruments::Measurement;
 use crate::labels::OperationType;
-use crate::pipeline::{self, Pipeline};
+use crate::pipeline::{self, PipelineRef};
 
 /// The timeout configured for an operation type in the current pipeline (the gateway's
 /// default before `init()`).
@@ -110,7 +109,7 @@ pub struct TimeoutOperation {
     op: OperationType,
     timeout: Duration,
     started: Instant,
-    pipeline: Option<Arc<Pipeline>>,
+    pipeline: Option<PipelineRef>,
     finished: bool,
     _active: ActiveGuard,
 }
@@ -118,8 +117,8 @@ pub struct TimeoutOperation {
 impl TimeoutOperation {
     /// Starts an operation; `timeout: None` takes the operation type's configured timeout.
     pub fn start(op: OperationType, timeout: Option<Duration>) -> Self {
-        let active = ActiveGuard::enter(Metric::TimeoutActiveOperations);
         let pipeline = pipeline::current();
+        let active = ActiveGuard::enter_in(Metric::TimeoutActiveOperations, pipeline.clone());
         let timeout = timeout.unwrap_or_else(|| match &pipeline {
             Some(p) => p.operation_timeout(op),
             None => op.default_timeout(),
@@ -178,7 +177,7 @@ impl TimeoutOperation {
             Escalation::Fail => Some(Metric::TimeoutEscalationFail),
         };
         let seconds = elapsed.as_secs_f64();
-        match &self.pipeline {
+        match self.pipeline.as_deref() {
             Some(p) => {
                 let h = &p.prebound.timeouts[self.op.index()];
                 h.total.add(1);

@@ -170,37 +170,78 @@ impl ServerHandler for Slow {}
 #[rmcp::tool_handler(router = self.tool_router, name = "flaky", instructions = "Flaky fetches")]
 impl ServerHandler for Flaky {}
 
+/// A fresh instance of the built-in server `name`, as a handler of its own.
+fn handler(name: &str, crash: CancellationToken) -> Option<Handler> {
+    Some(match name {
+        "github" => Handler::Github(Github {
+            issues: Arc::default(),
+            tool_router: Github::tool_router(),
+        }),
+        "slow" => Handler::Slow(Slow {
+            tool_router: Slow::tool_router(),
+        }),
+        "flaky" => Handler::Flaky(Flaky {
+            calls: Arc::default(),
+            crash,
+            tool_router: Flaky::tool_router(),
+        }),
+        _ => return None,
+    })
+}
+
+enum Handler {
+    Github(Github),
+    Slow(Slow),
+    Flaky(Flaky),
+}
+
+/// Serves the built-in server `name` over streamable HTTP at `/mcp` on `address` (a real
+/// remote upstream for trying the gateway's `url` servers); returns the bound address.
+pub async fn serve_http(
+    name: &str,
+    address: std::net::SocketAddr,
+) -> std::io::Result<(std::net::SocketAddr, tokio::task::JoinHandle<()>)> {
+    use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+    use rmcp::transport::streamable_http_server::{
+        StreamableHttpServerConfig, StreamableHttpService,
+    };
+    fn service<S: ServerHandler + Clone>(s: S) -> axum::Router {
+        let http = StreamableHttpService::new(
+            move || Ok(s.clone()),
+            LocalSessionManager::default().into(),
+            StreamableHttpServerConfig::default(),
+        );
+        axum::Router::new().nest_service("/mcp", http)
+    }
+    let router = match handler(name, CancellationToken::new()) {
+        Some(Handler::Github(s)) => service(s),
+        Some(Handler::Slow(s)) => service(s),
+        Some(Handler::Flaky(s)) => service(s),
+        None => {
+            return Err(std::io::Error::other(format!(
+                "no built-in server {name:?}"
+            )))
+        }
+    };
+    let listener = tokio::net::TcpListener::bind(address).await?;
+    let bound = listener.local_addr()?;
+    Ok((
+        bound,
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        }),
+    ))
+}
+
 /// Starts the built-in server `name` on the current tokio runtime and returns the client end
 /// of its byte stream. `None` for an unknown name.
 pub fn spawn(name: &str) -> Option<DuplexStream> {
     let (client, server) = tokio::io::duplex(64 * 1024);
     let crash = CancellationToken::new();
-    match name {
-        "github" => tokio::spawn(serve(
-            Github {
-                issues: Arc::default(),
-                tool_router: Github::tool_router(),
-            },
-            server,
-            crash,
-        )),
-        "slow" => tokio::spawn(serve(
-            Slow {
-                tool_router: Slow::tool_router(),
-            },
-            server,
-            crash,
-        )),
-        "flaky" => tokio::spawn(serve(
-            Flaky {
-                calls: Arc::default(),
-                crash: crash.clone(),
-                tool_router: Flaky::tool_router(),
-            },
-            server,
-            crash,
-        )),
-        _ => return None,
+    match handler(name, crash.clone())? {
+        Handler::Github(s) => tokio::spawn(serve(s, server, crash)),
+        Handler::Slow(s) => tokio::spawn(serve(s, server, crash)),
+        Handler::Flaky(s) => tokio::spawn(serve(s, server, crash)),
     };
     Some(client)
 }

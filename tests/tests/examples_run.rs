@@ -118,8 +118,14 @@ async fn a_configured_stdio_upstream_is_a_real_child_process() {
     use examples::gateway::workload::{call, connect};
     use serde_json::json;
 
-    // The upstream is another gateway, serving MCP over stdio as a child process.
-    let binary = example("gateway").get_program().to_owned();
+    // The upstream is another gateway, serving MCP over stdio as a child process (the prebuilt
+    // example binary, or `cargo run --example gateway` when there is none).
+    let upstream = example("gateway");
+    let mut args: Vec<String> = upstream
+        .get_args()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    args.push("--stdio".into());
     let dir = std::env::temp_dir().join(format!("gateway-config-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("nested.json");
@@ -127,8 +133,8 @@ async fn a_configured_stdio_upstream_is_a_real_child_process() {
         "gateway_key": "outer-key",
         "servers": [{
             "name": "inner",
-            "command": binary.to_string_lossy(),
-            "args": ["--stdio"],
+            "command": upstream.get_program().to_string_lossy(),
+            "args": args,
             "env": {
                 "ENKRYPT_GATEWAY_KEY": "demo-key",
                 "ENKRYPT_PROJECT_ID": "inner-project",
@@ -139,9 +145,6 @@ async fn a_configured_stdio_upstream_is_a_real_child_process() {
     });
     std::fs::write(&path, config.to_string()).unwrap();
     let config = GatewayConfig::load(&path).unwrap();
-    if binary.to_string_lossy().ends_with("cargo") {
-        return; // no prebuilt example binary to spawn (run through `cargo test --workspace`)
-    }
 
     let gateway = Gateway::new(config, "nested");
     let (addr, server) = serve_http(gateway, "127.0.0.1:0".parse().unwrap())

@@ -217,14 +217,22 @@ fn the_cookbook_alert_rules_and_dashboards_answer_from_a_real_prometheus_on_both
         }
     }
 
-    // Every alert rule, loaded and parsed by Prometheus itself.
-    let rules = prometheus.api("/api/v1/rules");
-    let rules: Vec<Value> = rules["data"]["groups"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|g| g["rules"].as_array().unwrap().clone())
-        .collect();
+    // Every alert rule, loaded and parsed by Prometheus itself, once it has evaluated them
+    // (the group's interval is 30 s: its first evaluation can take that long).
+    let load_rules = || -> Vec<Value> {
+        prometheus.api("/api/v1/rules")["data"]["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|g| g["rules"].as_array().unwrap().clone())
+            .collect()
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(45);
+    let mut rules = load_rules();
+    while rules.iter().any(|r| r["health"] == "unknown") && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(500));
+        rules = load_rules();
+    }
     assert_eq!(rules.len(), 8);
     for rule in &rules {
         assert_eq!(rule["health"], "ok", "{rule}");

@@ -20,7 +20,6 @@ use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::{Arc, Weak};
 use std::task::{Context, Poll};
-use std::thread::sleep;
 use std::time::Duration;
 
 use opentelemetry::KeyValue;
@@ -289,7 +288,7 @@ impl MetricReader for SharedReader {
 /// plausible labels: a success, a failure, a crash and a blocked tool call, discovery, cache
 /// hit and miss, input and output violations, the three output checks, PII, a guardrail API
 /// request, auth success and failure, and one timeout operation per outcome and escalation
-/// level (it sleeps about 80 ms for those). Sessions and users are left to the caller, who
+/// level. Sessions and users are left to the caller, who
 /// decides how long they stay active.
 ///
 /// Useful to check an exporter, a dashboard or an alert rule end to end.
@@ -362,19 +361,15 @@ pub fn record_every_family() {
     crate::record::auth_success("api_key", "demo-project");
     crate::record::auth_failure("api_key", "invalid_key");
 
-    // The timeout manager: one of each outcome and escalation level.
-    TimeoutOperation::start(OperationType::Guardrail, None).finish(TimeoutOutcome::Completed);
-    let warn = TimeoutOperation::start(
-        OperationType::ToolExecution,
-        Some(Duration::from_millis(50)),
-    );
-    sleep(Duration::from_millis(42));
-    warn.finish(TimeoutOutcome::Completed);
-    let cut = TimeoutOperation::start(OperationType::Discovery, Some(Duration::from_millis(20)));
-    sleep(Duration::from_millis(21));
-    cut.finish(TimeoutOutcome::TimedOut);
-    let overrun = TimeoutOperation::start(OperationType::Cache, Some(Duration::from_millis(10)));
-    sleep(Duration::from_millis(13));
-    overrun.finish(TimeoutOutcome::Completed);
+    // The timeout manager: one of each outcome and escalation level, with exact durations,
+    // plus one live operation dropped before it finished (cancelled).
+    let second = Duration::from_secs(1);
+    let timed = |op, elapsed_ms, outcome| {
+        crate::record::timeout_operation(op, second, Duration::from_millis(elapsed_ms), outcome)
+    };
+    timed(OperationType::Guardrail, 120, TimeoutOutcome::Completed); // normal
+    timed(OperationType::ToolExecution, 850, TimeoutOutcome::Completed); // warn
+    timed(OperationType::Discovery, 1000, TimeoutOutcome::TimedOut); // timeout
+    timed(OperationType::Cache, 1300, TimeoutOutcome::Completed); // observed overrun: fail
     drop(TimeoutOperation::start(OperationType::Auth, None)); // dropped: cancelled
 }

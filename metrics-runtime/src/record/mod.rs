@@ -12,7 +12,7 @@
 //! | cache | [`cache_hit`], [`cache_miss`], [`cache_lookup`] |
 //! | guardrails | [`guardrail_violation`], [`output_check_violation`], [`pii_redactions`], [`guardrail_api_request`] |
 //! | auth and sessions | [`auth_success`], [`auth_failure`], [`session_started`], [`user_active`] |
-//! | timeout manager | [`TimeoutOperation`], [`operation_timeout`] |
+//! | timeout manager | [`TimeoutOperation`], [`timeout_operation`], [`operation_timeout`] |
 
 mod access;
 mod discovery;
@@ -25,7 +25,9 @@ pub use discovery::{cache_hit, cache_lookup, cache_miss, list_all_servers, serve
 pub use security::{
     guardrail_api_request, guardrail_violation, output_check_violation, pii_redactions,
 };
-pub use timeout::{operation_timeout, Escalation, TimeoutOperation, TimeoutOutcome};
+pub use timeout::{
+    operation_timeout, timeout_operation, Escalation, TimeoutOperation, TimeoutOutcome,
+};
 pub(crate) use tool_call::record_unbound;
 pub use tool_call::{tool_call, tool_call_blocked, Outcome, ToolCallHandles, ToolCallLabels};
 

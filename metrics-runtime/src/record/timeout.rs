@@ -160,57 +160,103 @@ impl TimeoutOperation {
     }
 
     fn record(&self, outcome: TimeoutOutcome) -> Escalation {
-        let elapsed = self.started.elapsed();
-        let escalation = Escalation::of(elapsed, self.timeout);
-        let result = match outcome {
-            TimeoutOutcome::Cancelled => Metric::TimeoutOperationsCancelled,
-            TimeoutOutcome::TimedOut => Metric::TimeoutOperationsTimedOut,
-            TimeoutOutcome::Completed if escalation >= Escalation::Timeout => {
-                Metric::TimeoutOperationsTimedOut
-            }
-            TimeoutOutcome::Completed => Metric::TimeoutOperationsSuccessful,
-        };
-        let level = match escalation {
-            Escalation::Normal => None,
-            Escalation::Warn => Some(Metric::TimeoutEscalationWarn),
-            Escalation::Timeout => Some(Metric::TimeoutEscalationTimeout),
-            Escalation::Fail => Some(Metric::TimeoutEscalationFail),
-        };
-        let seconds = elapsed.as_secs_f64();
-        match self.pipeline.as_deref() {
-            Some(p) => {
-                let h = &p.prebound.timeouts[self.op.index()];
-                h.total.add(1);
-                let counter = |m| match m {
-                    Metric::TimeoutOperationsCancelled => &h.cancelled,
-                    Metric::TimeoutOperationsTimedOut => &h.timed_out,
-                    Metric::TimeoutOperationsSuccessful => &h.successful,
-                    Metric::TimeoutEscalationWarn => &h.warn,
-                    Metric::TimeoutEscalationTimeout => &h.timeout,
-                    _ => &h.fail,
-                };
-                counter(result).add(1);
-                if let Some(level) = level {
-                    counter(level).add(1);
-                }
-                h.duration.record(seconds);
-            }
-            None => {
-                let labels = [("operation_type", self.op.as_str())];
-                emit(Metric::TimeoutOperations, Measurement::Add(1), &labels);
-                emit(result, Measurement::Add(1), &labels);
-                if let Some(level) = level {
-                    emit(level, Measurement::Add(1), &labels);
-                }
-                emit(
-                    Metric::TimeoutOperationDuration,
-                    Measurement::Observe(seconds),
-                    &labels,
-                );
-            }
-        }
-        escalation
+        record_finished(
+            self.pipeline.as_deref(),
+            self.op,
+            self.timeout,
+            self.started.elapsed(),
+            outcome,
+        )
     }
+}
+
+/// Records a timeout-managed operation that the caller timed itself: the total, its outcome,
+/// the escalation level reached and its duration (the in-flight gauge is
+/// [`TimeoutOperation`]'s business). Returns the escalation level.
+///
+/// ```
+/// use std::time::Duration;
+/// use metrics_runtime::record::{timeout_operation, Escalation, TimeoutOutcome};
+/// use metrics_runtime::{testing::TestMeter, OperationType};
+///
+/// let meter = TestMeter::new();
+/// let level = timeout_operation(
+///     OperationType::Discovery,
+///     Duration::from_secs(20),
+///     Duration::from_secs(17),
+///     TimeoutOutcome::Completed,
+/// );
+/// assert_eq!(level, Escalation::Warn);
+/// let discovery = [("operation_type", "discovery")];
+/// assert_eq!(meter.counter("enkrypt_timeout_escalation_warn", &discovery), 1);
+/// assert_eq!(meter.counter("enkrypt_timeout_operations_successful", &discovery), 1);
+/// ```
+pub fn timeout_operation(
+    op: OperationType,
+    timeout: Duration,
+    elapsed: Duration,
+    outcome: TimeoutOutcome,
+) -> Escalation {
+    let pipeline = pipeline::current();
+    record_finished(pipeline.as_deref(), op, timeout, elapsed, outcome)
+}
+
+fn record_finished(
+    pipeline: Option<&crate::pipeline::Pipeline>,
+    op: OperationType,
+    timeout: Duration,
+    elapsed: Duration,
+    outcome: TimeoutOutcome,
+) -> Escalation {
+    let escalation = Escalation::of(elapsed, timeout);
+    let result = match outcome {
+        TimeoutOutcome::Cancelled => Metric::TimeoutOperationsCancelled,
+        TimeoutOutcome::TimedOut => Metric::TimeoutOperationsTimedOut,
+        TimeoutOutcome::Completed if escalation >= Escalation::Timeout => {
+            Metric::TimeoutOperationsTimedOut
+        }
+        TimeoutOutcome::Completed => Metric::TimeoutOperationsSuccessful,
+    };
+    let level = match escalation {
+        Escalation::Normal => None,
+        Escalation::Warn => Some(Metric::TimeoutEscalationWarn),
+        Escalation::Timeout => Some(Metric::TimeoutEscalationTimeout),
+        Escalation::Fail => Some(Metric::TimeoutEscalationFail),
+    };
+    let seconds = elapsed.as_secs_f64();
+    match pipeline {
+        Some(p) => {
+            let h = &p.prebound.timeouts[op.index()];
+            h.total.add(1);
+            let counter = |m| match m {
+                Metric::TimeoutOperationsCancelled => &h.cancelled,
+                Metric::TimeoutOperationsTimedOut => &h.timed_out,
+                Metric::TimeoutOperationsSuccessful => &h.successful,
+                Metric::TimeoutEscalationWarn => &h.warn,
+                Metric::TimeoutEscalationTimeout => &h.timeout,
+                _ => &h.fail,
+            };
+            counter(result).add(1);
+            if let Some(level) = level {
+                counter(level).add(1);
+            }
+            h.duration.record(seconds);
+        }
+        None => {
+            let labels = [("operation_type", op.as_str())];
+            emit(Metric::TimeoutOperations, Measurement::Add(1), &labels);
+            emit(result, Measurement::Add(1), &labels);
+            if let Some(level) = level {
+                emit(level, Measurement::Add(1), &labels);
+            }
+            emit(
+                Metric::TimeoutOperationDuration,
+                Measurement::Observe(seconds),
+                &labels,
+            );
+        }
+    }
+    escalation
 }
 
 impl Drop for TimeoutOperation {

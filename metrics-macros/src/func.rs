@@ -277,7 +277,9 @@ impl VisitMut for EarlyExits {
 }
 
 /// Macros whose arguments are expressions (`vec![a?]`, `format!("{}", b?)`) get the same
-/// rewrite; others are left alone.
+/// rewrite; others are left alone: a `return` or `?` inside such a macro in a
+/// `#[track_caller]` function leaves without the guard seeing the value, and the guard's `Drop`
+/// records the call as `cancelled`.
 fn rewrite_macro_args(mac: &mut syn::Macro, visitor: &mut EarlyExits) {
     use syn::punctuated::Punctuated;
     let Ok(mut args) = mac.parse_body_with(Punctuated::<Expr, syn::Token![,]>::parse_terminated)

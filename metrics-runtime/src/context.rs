@@ -68,6 +68,11 @@ impl RequestContext {
         &self.inner.project_id
     }
 
+    /// How many blocks this request's guardrail checks have counted.
+    pub(crate) fn blocks(&self) -> u64 {
+        self.inner.blocks_counted.load(Ordering::Relaxed)
+    }
+
     /// The user id, if known.
     pub fn user_id(&self) -> Option<&str> {
         self.inner.user_id.as_deref()
@@ -120,7 +125,7 @@ pub(crate) fn with_current<R>(f: impl FnOnce(Option<&RequestContext>) -> R) -> R
 
 /// How many blocks the current request has counted so far (0 without a context).
 pub(crate) fn blocks_counted() -> u64 {
-    with_current(|c| c.map_or(0, |c| c.inner.blocks_counted.load(Ordering::Relaxed)))
+    with_current(|c| c.map_or(0, RequestContext::blocks))
 }
 
 /// Notes that a block was counted for the current request.

@@ -272,8 +272,6 @@ fn the_cookbook_alert_rules_and_dashboards_answer_from_a_real_prometheus_on_both
                         "count"
                     };
                 let what = format!("{file}/{}", panel["title"]);
-                // Dashboards sum over jobs: with both paths feeding Prometheus here, restrict
-                // to the scrape path so counts are not doubled.
                 let values = prometheus.query(expr);
                 assert_plausible(&what, expr, expect, &values);
             }

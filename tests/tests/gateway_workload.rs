@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use examples::gateway::workload;
 use metrics_runtime::catalog::{MetricKind, CATALOG};
-use tests::exposition::{parse, Family};
+use tests::exposition::parse;
 use tests::gateway_harness::Harness;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -25,7 +25,6 @@ async fn a_short_workload_produces_every_metric_with_plausible_values() {
 
     let text = metrics_runtime::render();
     let families = parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
-    let value = |f: &Family, series: &str, labels: &[(&str, &str)]| f.value(series, labels);
     for def in CATALOG {
         let family = families
             .get(def.name)
@@ -38,7 +37,7 @@ async fn a_short_workload_produces_every_metric_with_plausible_values() {
             ),
             MetricKind::UpDownCounter => {
                 assert_eq!(
-                    value(family, def.name, &[]),
+                    family.value(def.name, &[]),
                     0.0,
                     "{} is not back to 0\n{text}",
                     def.name
@@ -46,8 +45,8 @@ async fn a_short_workload_produces_every_metric_with_plausible_values() {
             }
             MetricKind::Histogram => {
                 // Each series' count equals its +Inf bucket, and something was recorded.
-                let count = value(family, &format!("{}_count", def.name), &[]);
-                let inf = value(family, &format!("{}_bucket", def.name), &[("le", "+Inf")]);
+                let count = family.value(&format!("{}_count", def.name), &[]);
+                let inf = family.value(&format!("{}_bucket", def.name), &[("le", "+Inf")]);
                 assert!(
                     count > 0.0 && count == inf,
                     "{}: count {count}, +Inf {inf}",
@@ -57,14 +56,8 @@ async fn a_short_workload_produces_every_metric_with_plausible_values() {
         }
     }
 
-    let sum = |series: &str, labels: &[(&str, &str)]| {
-        let base = ["_count", "_sum", "_bucket"]
-            .iter()
-            .find_map(|s| series.strip_suffix(s))
-            .filter(|b| families.contains_key(*b))
-            .unwrap_or(series);
-        value(&families[base], series, labels)
-    };
+    // Same snapshot, read through the harness (which resolves histogram series to families).
+    let sum = |series: &str, labels: &[(&str, &str)]| h.value(series, labels);
     // Invariant, per server and tool: calls = success + failure + blocked.
     for (server, tool) in [
         ("github", "create_issue"),

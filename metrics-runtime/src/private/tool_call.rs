@@ -58,13 +58,17 @@ impl ToolCallGuard {
                 }),
             }
         };
-        let labels = match project {
-            Some(p) => resolve(p),
-            None => context::with_current(|c| resolve(c.map_or("unknown", |c| c.project_id()))),
-        };
+        // One look at the request context: the project (unless given) and its block count.
+        let (labels, blocks_before) = context::with_current(|c| {
+            let project = project.unwrap_or_else(|| c.map_or("unknown", |c| c.project_id()));
+            (
+                resolve(project),
+                c.map_or(0, context::RequestContext::blocks),
+            )
+        });
         ToolCallGuard {
             labels,
-            blocks_before: context::blocks_counted(),
+            blocks_before,
             timed_out: false,
             done: false,
             started: Instant::now(),

@@ -1,4 +1,4 @@
-//! The Secure MCP Gateway, built with metrics-runtime.
+//! The Secure MCP Gateway, built with mcp-gateway-metrics.
 //!
 //! ```text
 //! cargo run --example gateway                         # demo upstreams, MCP on 127.0.0.1:8000/mcp
@@ -16,7 +16,7 @@ use std::time::Duration;
 use examples::gateway::config::GatewayConfig;
 use examples::gateway::server::{serve_http, Gateway, GatewayServer};
 use examples::gateway::workload;
-use metrics_runtime::{Config, OperationType};
+use mcp_gateway_metrics::{Config, OperationType};
 use rmcp::ServiceExt;
 
 const USAGE: &str = "usage: gateway [--config FILE] [--listen ADDR] [--stdio] [--simulate DURATION]

@@ -8,7 +8,7 @@
 use std::thread::sleep;
 use std::time::Duration;
 
-use metrics_runtime::{record, Config};
+use mcp_gateway_metrics::{record, Config};
 
 fn main() {
     let print_only = std::env::args().any(|a| a == "--print");
@@ -28,10 +28,10 @@ fn main() {
     // Kept alive to the end: one active session and one active user.
     let _session = record::session_started();
     let _user = record::user_active();
-    metrics_runtime::testing::record_every_family();
+    mcp_gateway_metrics::testing::record_every_family();
 
     if print_only {
-        print!("{}", metrics_runtime::render());
+        print!("{}", mcp_gateway_metrics::render());
         return;
     }
     if let Some(addr) = guard.prometheus_address() {
@@ -39,6 +39,6 @@ fn main() {
     }
     loop {
         sleep(Duration::from_secs(5));
-        metrics_runtime::testing::record_every_family();
+        mcp_gateway_metrics::testing::record_every_family();
     }
 }

@@ -14,7 +14,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use metrics_runtime::{timeout_op, tool_call, ErrorType, Timeout};
+use mcp_gateway_metrics::{timeout_op, tool_call, ErrorType, Timeout};
 use opentelemetry::metrics::{Counter, Histogram, MeterProvider as _};
 use opentelemetry::KeyValue;
 use opentelemetry_sdk::metrics::SdkMeterProvider;
@@ -104,7 +104,7 @@ async fn with_tokio_timeout(server_name: &str) -> Result<usize, Error> {
     {
         Ok(r) => r,
         Err(_) => Err(Error::Timeout(Timeout::new(
-            metrics_runtime::OperationType::ToolExecution,
+            mcp_gateway_metrics::OperationType::ToolExecution,
             Duration::from_secs(30),
         ))),
     }
@@ -118,7 +118,7 @@ const LABELS: [(&str, &str); 4] = [
 ];
 
 fn tool_call_overhead(c: &mut Criterion) {
-    let _metrics = metrics_runtime::Config::builder()
+    let _metrics = mcp_gateway_metrics::Config::builder()
         .serve_prometheus(false)
         .install()
         .expect("the benchmark's pipeline installs");

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use http::HeaderMap;
-use metrics_runtime::record::{self, ActiveGuard};
-use metrics_runtime::{auth_check, timeout_op};
+use mcp_gateway_metrics::record::{self, ActiveGuard};
+use mcp_gateway_metrics::{auth_check, timeout_op};
 
 use super::error::{AuthFailure, GatewayError};
 

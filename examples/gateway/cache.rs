@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use metrics_runtime::{cache_lookup, timeout_op};
+use mcp_gateway_metrics::{cache_lookup, timeout_op};
 use rmcp::model::Tool;
 use serde_json::Value;
 

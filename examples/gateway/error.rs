@@ -1,7 +1,7 @@
 //! Everything a gateway call can fail with, classified for the metrics (`ErrorType`) and
 //! turned into a clear MCP error for the client.
 
-use metrics_runtime::{ErrorType, Timeout};
+use mcp_gateway_metrics::{ErrorType, Timeout};
 use rmcp::ErrorData;
 
 /// What goes wrong in the gateway. Each variant is one bounded `error_type` label value.
@@ -57,7 +57,7 @@ pub enum BlockReason {
 impl BlockReason {
     /// The violation type, as a label value.
     pub fn as_str(&self) -> &'static str {
-        metrics_runtime::ErrorType::error_type(self)
+        mcp_gateway_metrics::ErrorType::error_type(self)
     }
 
     /// The reason for a violation type name, if it is one that can block.

@@ -4,7 +4,7 @@
 
 use std::sync::LazyLock;
 
-use metrics_runtime::{
+use mcp_gateway_metrics::{
     guardrail_check, timeout_op, GuardrailVerdict, OutputCheck, Verdict, VerdictSink,
 };
 use regex::Regex;

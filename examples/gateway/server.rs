@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use http::HeaderMap;
-use metrics_runtime::record::{self, ActiveGuard};
-use metrics_runtime::{tool_call, RequestContext};
+use mcp_gateway_metrics::record::{self, ActiveGuard};
+use mcp_gateway_metrics::{tool_call, RequestContext};
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{CallToolResult, ContentBlock, JsonObject};

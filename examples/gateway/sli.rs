@@ -10,7 +10,7 @@ pub type Sample = (String, BTreeMap<String, String>, f64);
 
 /// Parses the Prometheus text of the current pipeline into samples (comments skipped).
 pub fn samples() -> Vec<Sample> {
-    metrics_runtime::render()
+    mcp_gateway_metrics::render()
         .lines()
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
         .filter_map(parse_line)

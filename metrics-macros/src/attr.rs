@@ -215,14 +215,14 @@ impl Args {
         }
     }
 
-    /// The `crate = path` override, else `::metrics_runtime`.
+    /// The `crate = path` override, else `::mcp_gateway_metrics`.
     pub fn krate(&self) -> syn::Result<Path> {
         match self.expr("crate") {
-            None => Ok(syn::parse_quote!(::metrics_runtime)),
+            None => Ok(syn::parse_quote!(::mcp_gateway_metrics)),
             Some(Expr::Path(p)) => Ok(p.path.clone()),
             Some(other) => Err(syn::Error::new(
                 other.span(),
-                "`crate` takes a path, e.g. `crate = ::my_reexport::metrics_runtime`",
+                "`crate` takes a path, e.g. `crate = ::my_reexport::mcp_gateway_metrics`",
             )),
         }
     }

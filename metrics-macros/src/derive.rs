@@ -27,7 +27,7 @@ pub fn derive(input: DeriveInput) -> syn::Result<TokenStream> {
         return Err(syn::Error::new(
             keyword,
             "#[derive(ErrorType)] is for enums (one error_type per variant); for a struct, \
-             implement `metrics_runtime::ErrorType` by hand",
+             implement `mcp_gateway_metrics::ErrorType` by hand",
         ));
     };
     let runtime = enum_crate(&input)?;
@@ -112,7 +112,7 @@ fn enum_crate(input: &DeriveInput) -> syn::Result<Path> {
             };
         }
     }
-    Ok(syn::parse_quote!(::metrics_runtime))
+    Ok(syn::parse_quote!(::mcp_gateway_metrics))
 }
 
 fn variant_spec(variant: &Variant) -> syn::Result<VariantSpec> {

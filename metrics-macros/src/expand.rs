@@ -253,7 +253,7 @@ fn plan(
         return Err(syn::Error::new(
             func.output_span(),
             "an enforced #[timeout_op] returns `Err(Timeout.into())` when the deadline passes, \
-             so the return type must be a `Result<T, E>` with `E: From<metrics_runtime::Timeout>`; \
+             so the return type must be a `Result<T, E>` with `E: From<mcp_gateway_metrics::Timeout>`; \
              to only observe the deadline, add `enforce = false`",
         ));
     }

@@ -311,7 +311,7 @@ pub fn take_siblings(attrs: &mut [Attribute], names: &[&str]) -> Vec<(String, At
             || path
                 .segments
                 .first()
-                .is_some_and(|s| s.ident == "metrics_runtime");
+                .is_some_and(|s| s.ident == "mcp_gateway_metrics");
         if ours && names.contains(&last.as_str()) && !is_consumed(a) {
             taken.push((last, a.clone()));
             let marker = syn::Ident::new(CONSUMED, a.span());
@@ -343,7 +343,7 @@ mod tests {
             let v = vec![Ok::<u32, Error>(3)?];
             Ok(v[0])
         });
-        let out = labeled_block(body, &syn::parse_quote!(::metrics_runtime));
+        let out = labeled_block(body, &syn::parse_quote!(::mcp_gateway_metrics));
         let text = out.to_string();
         assert!(text.contains("break '__mr_body Err"), "{text}");
         assert!(!text.contains("return"), "{text}");

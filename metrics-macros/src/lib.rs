@@ -1,11 +1,11 @@
-//! Attribute macros for `metrics-runtime`.
+//! Attribute macros for `mcp-gateway-metrics`.
 //!
-//! This crate is an implementation detail: depend on `metrics-runtime` and use the macros it
-//! re-exports (`use metrics_runtime::tool_call;`). `attr.rs` parses arguments, `func.rs`
+//! This crate is an implementation detail: depend on `mcp-gateway-metrics` and use the macros it
+//! re-exports (`use mcp_gateway_metrics::tool_call;`). `attr.rs` parses arguments, `func.rs`
 //! understands the function, `expand.rs` generates the instrumented body, which calls into
-//! `::metrics_runtime::__private`. The recording logic lives in the runtime, where it is tested.
+//! `::mcp_gateway_metrics::__private`. The recording logic lives in the runtime, where it is tested.
 //!
-//! With the `off` feature (set by `metrics-runtime/off`), every attribute still checks its
+//! With the `off` feature (set by `mcp-gateway-metrics/off`), every attribute still checks its
 //! arguments, then returns the function unchanged.
 
 use proc_macro::TokenStream;
@@ -19,7 +19,7 @@ mod snake;
 #[cfg(test)]
 mod snapshots;
 
-/// Records the tool-call family for every call of the function. See the `metrics_runtime`
+/// Records the tool-call family for every call of the function. See the `mcp_gateway_metrics`
 /// documentation of `tool_call` for arguments and examples.
 #[proc_macro_attribute]
 pub fn tool_call(args: TokenStream, item: TokenStream) -> TokenStream {
@@ -50,7 +50,7 @@ pub fn auth_check(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::expand("auth_check", args.into(), item.into()).into()
 }
 
-/// Derives `metrics_runtime::ErrorType` for an error enum.
+/// Derives `mcp_gateway_metrics::ErrorType` for an error enum.
 #[proc_macro_derive(ErrorType, attributes(error_type))]
 pub fn derive_error_type(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);

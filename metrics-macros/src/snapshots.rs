@@ -1,6 +1,6 @@
 //! Expansion snapshots: what `cargo expand` shows for each macro, sync and async, reviewed in
 //! the repository (`src/snapshots/*.snap`). After an intended change to an expansion, run
-//! `INSTA_UPDATE=always cargo test -p metrics-macros` and review the diff.
+//! `INSTA_UPDATE=always cargo test -p mcp-gateway-metrics-macros` and review the diff.
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -186,6 +186,6 @@ snapshot!(
         #[error_type(blocked)]
         InjectionAttack,
         #[error_type(transparent)]
-        Timeout(metrics_runtime::Timeout),
+        Timeout(mcp_gateway_metrics::Timeout),
     }
 );

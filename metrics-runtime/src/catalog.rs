@@ -18,7 +18,7 @@ impl MetricKind {
     /// The Prometheus `# TYPE` this kind is exposed as.
     ///
     /// ```
-    /// use metrics_runtime::catalog::MetricKind;
+    /// use mcp_gateway_metrics::catalog::MetricKind;
     /// assert_eq!(MetricKind::UpDownCounter.prometheus_type(), "gauge");
     /// ```
     pub const fn prometheus_type(self) -> &'static str {
@@ -221,7 +221,7 @@ impl Metric {
     /// This metric's catalog entry.
     ///
     /// ```
-    /// use metrics_runtime::catalog::{Metric, MetricKind};
+    /// use mcp_gateway_metrics::catalog::{Metric, MetricKind};
     /// let def = Metric::ToolCallDuration.def();
     /// assert_eq!(def.name, "enkrypt_tool_call_duration_seconds");
     /// assert_eq!(def.kind, MetricKind::Histogram);
@@ -239,7 +239,7 @@ impl Metric {
     /// Finds a metric by its exact name.
     ///
     /// ```
-    /// use metrics_runtime::catalog::Metric;
+    /// use mcp_gateway_metrics::catalog::Metric;
     /// assert_eq!(Metric::from_name("enkrypt_active_sessions"), Some(Metric::ActiveSessions));
     /// assert_eq!(Metric::from_name("enkrypt_active_session"), None);
     /// ```

@@ -141,7 +141,7 @@ impl Config {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use metrics_runtime::{catalog::Metric, Config, OperationType};
+    /// use mcp_gateway_metrics::{catalog::Metric, Config, OperationType};
     ///
     /// let config = Config::builder()
     ///     .service_name("my-gateway")
@@ -153,7 +153,7 @@ impl Config {
     ///     .build()?;
     /// assert_eq!(config.operation_timeout(OperationType::Guardrail), Duration::from_secs(5));
     /// assert_eq!(config.buckets_of(Metric::ToolCallDuration), &[0.05, 0.1, 0.5, 1.0]);
-    /// # Ok::<(), metrics_runtime::ConfigError>(())
+    /// # Ok::<(), mcp_gateway_metrics::ConfigError>(())
     /// ```
     pub fn builder() -> ConfigBuilder {
         ConfigBuilder::default()
@@ -348,7 +348,7 @@ impl ConfigBuilder {
     /// tests and for programs that keep their configuration elsewhere.
     ///
     /// ```
-    /// use metrics_runtime::Config;
+    /// use mcp_gateway_metrics::Config;
     /// let err = Config::builder()
     ///     .build_with_env(|name| (name == "MCP_METRICS_CARDINALITY_LIMIT").then(|| "lots".to_string()))
     ///     .unwrap_err();
@@ -475,7 +475,7 @@ impl ConfigBuilder {
             // Neither transport is built with TLS: an https endpoint would fail every export.
             return Err(OTLP_ENDPOINT.error(
                 &endpoint,
-                "TLS is not compiled into metrics-runtime's OTLP exporters; push to a collector \
+                "TLS is not compiled into mcp-gateway-metrics's OTLP exporters; push to a collector \
                  over http:// (typically a local OpenTelemetry Collector that forwards over TLS)",
             ));
         }

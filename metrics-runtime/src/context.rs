@@ -16,7 +16,7 @@ use std::task::{Context, Poll};
 /// Request-scoped label values.
 ///
 /// ```
-/// use metrics_runtime::RequestContext;
+/// use mcp_gateway_metrics::RequestContext;
 ///
 /// let ctx = RequestContext::new("project-42").with_user("user-7");
 /// let _entered = ctx.clone().enter();
@@ -81,7 +81,7 @@ impl RequestContext {
     /// Runs `future` with this context current, on whatever thread polls it.
     ///
     /// ```
-    /// use metrics_runtime::RequestContext;
+    /// use mcp_gateway_metrics::RequestContext;
     /// # futures_lite_block_on(async {
     /// let project = RequestContext::new("p1")
     ///     .scope(async { RequestContext::current_project_id() })

@@ -8,7 +8,7 @@ use std::fmt;
 /// given, what is wrong with it and how to fix it.
 ///
 /// ```
-/// let err = metrics_runtime::Config::builder()
+/// let err = mcp_gateway_metrics::Config::builder()
 ///     .prometheus_address("localhost:http")
 ///     .build()
 ///     .unwrap_err();
@@ -88,7 +88,7 @@ impl fmt::Display for InitError {
         match self {
             InitError::Config(e) => e.fmt(f),
             InitError::AlreadyInitialized => f.write_str(
-                "the metrics pipeline is already initialised: call metrics_runtime::init() once \
+                "the metrics pipeline is already initialised: call mcp_gateway_metrics::init() once \
                  per process and keep its guard alive until exit",
             ),
             InitError::PrometheusListen { address, reason } => write!(

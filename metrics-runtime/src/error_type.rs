@@ -16,7 +16,7 @@ use crate::labels::OperationType;
 /// snake_case, adjustable per variant:
 ///
 /// ```
-/// use metrics_runtime::ErrorType;
+/// use mcp_gateway_metrics::ErrorType;
 ///
 /// #[derive(Debug, ErrorType)]
 /// enum GatewayError {
@@ -28,7 +28,7 @@ use crate::labels::OperationType;
 ///     #[error_type(crash)]                        // also an error (a crash)
 ///     UpstreamCrashed,
 ///     #[error_type(transparent)]                  // delegates to the field
-///     Timeout(metrics_runtime::Timeout),
+///     Timeout(mcp_gateway_metrics::Timeout),
 /// }
 ///
 /// assert_eq!(GatewayError::UpstreamUnavailable.error_type(), "upstream_unavailable");
@@ -128,7 +128,7 @@ fn last_segment(type_name: &str) -> &str {
 }
 
 /// `InvalidArguments` → `invalid_arguments`, `HTTPError` → `http_error`. (The derive in
-/// metrics-macros has the same function for variant names: a proc-macro crate cannot share
+/// mcp-gateway-metrics-macros has the same function for variant names: a proc-macro crate cannot share
 /// code with the crate that re-exports it.)
 pub(crate) fn snake_case(name: &str) -> String {
     let chars: Vec<char> = name.chars().collect();

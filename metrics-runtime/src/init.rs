@@ -17,7 +17,7 @@ use crate::pipeline::{self, Pipeline};
 ///
 /// ```no_run
 /// fn main() -> Result<(), Box<dyn std::error::Error>> {
-///     let _metrics = metrics_runtime::init()?;
+///     let _metrics = mcp_gateway_metrics::init()?;
 ///     // ... run the gateway ...
 ///     Ok(())
 /// }

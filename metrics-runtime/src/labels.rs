@@ -84,7 +84,7 @@ label_enum! {
     /// The `cache_type` label of `enkrypt_cache_hits_total` / `enkrypt_cache_misses_total`.
     ///
     /// ```
-    /// use metrics_runtime::CacheType;
+    /// use mcp_gateway_metrics::CacheType;
     /// assert_eq!(CacheType::GatewayConfig.as_str(), "gateway_config");
     /// assert_eq!("tools".parse::<CacheType>(), Ok(CacheType::Tools));
     /// ```
@@ -102,7 +102,7 @@ label_enum! {
     /// Which side of a tool call a guardrail checked.
     ///
     /// ```
-    /// use metrics_runtime::Direction;
+    /// use mcp_gateway_metrics::Direction;
     /// assert_eq!(Direction::Output.as_str(), "output");
     /// ```
     Direction, "guardrail direction" {
@@ -117,7 +117,7 @@ label_enum! {
     /// The output checks that have their own violation counters.
     ///
     /// ```
-    /// use metrics_runtime::{catalog::Metric, OutputCheck};
+    /// use mcp_gateway_metrics::{catalog::Metric, OutputCheck};
     /// assert_eq!(OutputCheck::Hallucination.metric(), Metric::HallucinationViolations);
     /// ```
     OutputCheck, "output check" {
@@ -149,7 +149,7 @@ label_enum! {
     /// configuration can override.
     ///
     /// ```
-    /// use metrics_runtime::OperationType;
+    /// use mcp_gateway_metrics::OperationType;
     /// assert_eq!("tool_execution".parse::<OperationType>(), Ok(OperationType::ToolExecution));
     /// assert!("tool".parse::<OperationType>().unwrap_err().to_string().contains("tool_execution"));
     /// ```
@@ -176,7 +176,7 @@ impl OperationType {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use metrics_runtime::OperationType;
+    /// use mcp_gateway_metrics::OperationType;
     /// assert_eq!(OperationType::Guardrail.default_timeout(), Duration::from_secs(15));
     /// ```
     pub const fn default_timeout(self) -> std::time::Duration {

@@ -1,4 +1,4 @@
-//! # metrics-runtime
+//! # mcp-gateway-metrics
 //!
 //! The Secure MCP Gateway's metrics on OpenTelemetry: the full catalog of 32 instruments
 //! ([`catalog`]), one owned meter provider ([`init`], [`Config`]), an embedded Prometheus
@@ -7,9 +7,9 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use metrics_runtime::record::{self, Outcome, ToolCallLabels};
+//! use mcp_gateway_metrics::record::{self, Outcome, ToolCallLabels};
 //!
-//! let _metrics = metrics_runtime::Config::builder()
+//! let _metrics = mcp_gateway_metrics::Config::builder()
 //!     .service_name("my-gateway")
 //!     .serve_prometheus(false) // the default serves http://127.0.0.1:9464/metrics
 //!     .install()?;
@@ -18,16 +18,16 @@
 //! record::tool_call(&labels, Outcome::Success, Duration::from_millis(420));
 //! let _session = record::session_started();
 //!
-//! let text = metrics_runtime::render();
+//! let text = mcp_gateway_metrics::render();
 //! assert!(text.contains(r#"enkrypt_tool_calls_total{project_id="p1",server_name="github",tool_name="create_issue"} 1"#));
 //! assert!(text.contains("enkrypt_active_sessions 1"));
-//! # Ok::<(), metrics_runtime::InitError>(())
+//! # Ok::<(), mcp_gateway_metrics::InitError>(())
 //! ```
 //!
 //! ## Attributes
 //!
 //! ```
-//! use metrics_runtime::{testing::TestMeter, tool_call, ErrorType};
+//! use mcp_gateway_metrics::{testing::TestMeter, tool_call, ErrorType};
 //!
 //! #[derive(Debug, ErrorType)]
 //! enum GatewayError { UpstreamUnavailable }
@@ -87,7 +87,7 @@ pub use error_type::{ErrorType, Timeout};
 pub use exporters::prometheus::{render, CONTENT_TYPE};
 pub use init::{init, MetricsGuard};
 pub use labels::{CacheType, Direction, OperationType, OutputCheck, UnknownLabelValue};
-pub use metrics_macros::{
+pub use mcp_gateway_metrics_macros::{
     auth_check, cache_lookup, guardrail_check, timeout_op, tool_call, ErrorType,
 };
 pub use pending::{dropped_before_init, pending_before_init, PENDING_CAPACITY};

@@ -52,7 +52,7 @@ pub(crate) fn record(metric: Metric, value: Measurement, attrs: &[KeyValue]) {
         if pending.dropped == 1 {
             eprintln!(
                 "metrics-runtime: {PENDING_CAPACITY} measurements were recorded before \
-                 metrics_runtime::init(); further ones are dropped until it is called"
+                 mcp_gateway_metrics::init(); further ones are dropped until it is called"
             );
         }
     }
@@ -71,7 +71,7 @@ pub(crate) fn install(
     if pending.dropped > 0 {
         eprintln!(
             "metrics-runtime: {} measurements recorded before init() were dropped (the first \
-             {PENDING_CAPACITY} were kept); call metrics_runtime::init() earlier",
+             {PENDING_CAPACITY} were kept); call mcp_gateway_metrics::init() earlier",
             pending.dropped
         );
     }
@@ -82,9 +82,9 @@ pub(crate) fn install(
 ///
 /// ```
 /// // In a process that has not called init(), recordings wait here instead of vanishing.
-/// let before = metrics_runtime::pending_before_init();
-/// metrics_runtime::record::cache_hit(metrics_runtime::CacheType::Tools);
-/// assert_eq!(metrics_runtime::pending_before_init(), before + 1);
+/// let before = mcp_gateway_metrics::pending_before_init();
+/// mcp_gateway_metrics::record::cache_hit(mcp_gateway_metrics::CacheType::Tools);
+/// assert_eq!(mcp_gateway_metrics::pending_before_init(), before + 1);
 /// ```
 pub fn pending_before_init() -> usize {
     lock().items.len()

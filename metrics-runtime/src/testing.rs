@@ -7,7 +7,7 @@
 //! multi-threaded tokio runtime), wrap it in [`TestMeter::scope`].
 //!
 //! ```
-//! use metrics_runtime::{record, testing::TestMeter, CacheType};
+//! use mcp_gateway_metrics::{record, testing::TestMeter, CacheType};
 //!
 //! let meter = TestMeter::new();
 //! record::cache_hit(CacheType::Tools);
@@ -294,7 +294,7 @@ impl MetricReader for SharedReader {
 /// Useful to check an exporter, a dashboard or an alert rule end to end.
 ///
 /// ```
-/// use metrics_runtime::{catalog::CATALOG, testing::{record_every_family, TestMeter}};
+/// use mcp_gateway_metrics::{catalog::CATALOG, testing::{record_every_family, TestMeter}};
 /// let meter = TestMeter::new();
 /// record_every_family();
 /// let text = meter.render();

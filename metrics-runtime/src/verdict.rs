@@ -20,7 +20,7 @@ pub trait VerdictSink {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a guardrail verdict",
     label = "`#[guardrail_check]` records the verdict this function returns",
-    note = "return a type that implements `metrics_runtime::Verdict` (such as `GuardrailVerdict`), or `Result<it, E>`"
+    note = "return a type that implements `mcp_gateway_metrics::Verdict` (such as `GuardrailVerdict`), or `Result<it, E>`"
 )]
 pub trait Verdict {
     /// Reports every finding to `sink`.
@@ -44,7 +44,7 @@ pub struct Violation {
 /// A ready-made verdict.
 ///
 /// ```
-/// use metrics_runtime::{GuardrailVerdict, OutputCheck};
+/// use mcp_gateway_metrics::{GuardrailVerdict, OutputCheck};
 ///
 /// let verdict = GuardrailVerdict::default()
 ///     .violation("pii", "pii_detector")

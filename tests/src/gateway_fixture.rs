@@ -1,6 +1,6 @@
 //! A small gateway-shaped error type and verdicts, shared by the macro tests.
 
-use metrics_runtime::{ErrorType, Timeout};
+use mcp_gateway_metrics::{ErrorType, Timeout};
 
 /// What the test gateway's functions fail with.
 #[derive(Debug, ErrorType)]

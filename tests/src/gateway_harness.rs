@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use examples::gateway::config::GatewayConfig;
 use examples::gateway::server::{serve_http, Gateway};
-use metrics_runtime::{Config, MetricsGuard, OperationType};
+use mcp_gateway_metrics::{Config, MetricsGuard, OperationType};
 
 use crate::exposition::{parse, Family};
 
@@ -41,7 +41,7 @@ impl Harness {
 
     /// The exposition, parsed.
     pub fn families(&self) -> BTreeMap<String, Family> {
-        let text = metrics_runtime::render();
+        let text = mcp_gateway_metrics::render();
         parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"))
     }
 

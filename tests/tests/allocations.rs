@@ -7,9 +7,11 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::time::Duration;
 
-use metrics_runtime::record::{self, Outcome, TimeoutOperation, TimeoutOutcome, ToolCallLabels};
-use metrics_runtime::testing::TestMeter;
-use metrics_runtime::{CacheType, Direction, OperationType, OutputCheck};
+use mcp_gateway_metrics::record::{
+    self, Outcome, TimeoutOperation, TimeoutOutcome, ToolCallLabels,
+};
+use mcp_gateway_metrics::testing::TestMeter;
+use mcp_gateway_metrics::{CacheType, Direction, OperationType, OutputCheck};
 
 struct Counting;
 

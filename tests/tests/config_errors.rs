@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use metrics_runtime::catalog::Metric;
-use metrics_runtime::{Config, ConfigBuilder, ConfigError, OperationType, OtlpProtocol};
+use mcp_gateway_metrics::catalog::Metric;
+use mcp_gateway_metrics::{Config, ConfigBuilder, ConfigError, OperationType, OtlpProtocol};
 
 fn with_env(builder: ConfigBuilder, vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
     let env: HashMap<String, String> = vars
@@ -239,7 +239,10 @@ fn the_environment_configures_what_the_builder_leaves_unset() {
         vec![("authorization".into(), "Bearer t0ken".into())]
     );
     assert_eq!(otlp.interval, Duration::from_secs(15));
-    assert_eq!(otlp.temporality, metrics_runtime::Temporality::Cumulative);
+    assert_eq!(
+        otlp.temporality,
+        mcp_gateway_metrics::Temporality::Cumulative
+    );
     assert!(config.prometheus().is_some());
     assert_eq!(
         config.operation_timeout(OperationType::Guardrail),

@@ -13,7 +13,7 @@ use std::time::Duration;
 use examples::gateway::config::GatewayConfig;
 use examples::gateway::server::{serve_http, Gateway};
 use examples::gateway::workload;
-use metrics_runtime::{Config, OperationType, OtlpProtocol};
+use mcp_gateway_metrics::{Config, OperationType, OtlpProtocol};
 use opentelemetry_proto::tonic::metrics::v1::metric::Data;
 use opentelemetry_proto::tonic::metrics::v1::number_data_point::Value as Number;
 use serde_json::Value;
@@ -146,7 +146,7 @@ fn the_cookbook_alert_rules_and_dashboards_answer_from_a_real_prometheus_on_both
     std::thread::sleep(Duration::from_secs(3));
 
     // What the gateway recorded.
-    let families = parse(&metrics_runtime::render()).unwrap();
+    let families = parse(&mcp_gateway_metrics::render()).unwrap();
     let recorded = |name: &str| families[name].value(name, &[]);
 
     // Scrape path: totals equal what the gateway recorded.

@@ -4,7 +4,7 @@
 
 use std::process::Command;
 
-use metrics_runtime::catalog::CATALOG;
+use mcp_gateway_metrics::catalog::CATALOG;
 use tests::exposition::parse;
 
 /// The example binary that `cargo test --workspace` built next to this test, or else

@@ -2,10 +2,10 @@
 
 use std::collections::BTreeSet;
 
-use metrics_runtime::catalog::{Metric, MetricKind, CATALOG};
-use metrics_runtime::record::{self, Outcome, ToolCallLabels};
-use metrics_runtime::testing::{record_every_family, TestMeter};
-use metrics_runtime::Config;
+use mcp_gateway_metrics::catalog::{Metric, MetricKind, CATALOG};
+use mcp_gateway_metrics::record::{self, Outcome, ToolCallLabels};
+use mcp_gateway_metrics::testing::{record_every_family, TestMeter};
+use mcp_gateway_metrics::Config;
 use tests::exposition::{parse, Family};
 
 fn families_of_every_metric() -> std::collections::BTreeMap<String, Family> {
@@ -185,7 +185,7 @@ fn a_runaway_label_is_capped_by_the_overflow_series_and_nothing_is_lost() {
 fn a_stray_label_key_never_reaches_the_exposition() {
     // The view keeps only the catalog's keys, whatever a caller attaches.
     let meter = TestMeter::new();
-    record::cache_hit(metrics_runtime::CacheType::Tools);
+    record::cache_hit(mcp_gateway_metrics::CacheType::Tools);
     let families = parse(&meter.render()).unwrap();
     assert_eq!(
         families["enkrypt_cache_hits_total"].label_keys(),

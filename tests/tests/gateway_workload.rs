@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use examples::gateway::workload;
-use metrics_runtime::catalog::{MetricKind, CATALOG};
+use mcp_gateway_metrics::catalog::{MetricKind, CATALOG};
 use tests::exposition::parse;
 use tests::gateway_harness::Harness;
 
@@ -23,7 +23,7 @@ async fn a_short_workload_produces_every_metric_with_plausible_values() {
     // Let the abandoned call and the closed sessions finish on the server side.
     tokio::time::sleep(Duration::from_secs(2)).await;
 
-    let text = metrics_runtime::render();
+    let text = mcp_gateway_metrics::render();
     let families = parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
     for def in CATALOG {
         let family = families

@@ -2,9 +2,9 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use metrics_runtime::record::{self, TimeoutOperation};
-use metrics_runtime::testing::TestMeter;
-use metrics_runtime::OperationType;
+use mcp_gateway_metrics::record::{self, TimeoutOperation};
+use mcp_gateway_metrics::testing::TestMeter;
+use mcp_gateway_metrics::OperationType;
 
 #[test]
 fn a_session_guard_dropped_during_a_panic_still_decrements_the_gauge() {

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use metrics_runtime::catalog::Metric;
+use mcp_gateway_metrics::catalog::Metric;
 use serde_json::Value;
 use tests::prometheus::{promtool, repo};
 

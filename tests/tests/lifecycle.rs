@@ -5,7 +5,7 @@
 
 use std::net::TcpListener;
 
-use metrics_runtime::{record, CacheType, Config, InitError, CONTENT_TYPE};
+use mcp_gateway_metrics::{record, CacheType, Config, InitError, CONTENT_TYPE};
 use tests::exposition::parse;
 
 #[test]
@@ -14,8 +14,8 @@ fn recordings_before_init_are_replayed_the_endpoint_serves_and_shutdown_closes_i
     record::cache_hit(CacheType::Tools);
     record::cache_hit(CacheType::Tools);
     let session = record::session_started();
-    assert_eq!(metrics_runtime::pending_before_init(), 3);
-    assert!(metrics_runtime::render().contains("not initialised"));
+    assert_eq!(mcp_gateway_metrics::pending_before_init(), 3);
+    assert!(mcp_gateway_metrics::render().contains("not initialised"));
 
     // 2. A port in use is an error that names the setting and the address, and installs
     //    nothing.
@@ -29,7 +29,7 @@ fn recordings_before_init_are_replayed_the_endpoint_serves_and_shutdown_closes_i
     let message = err.to_string();
     assert!(message.contains("prometheus_address"), "{message}");
     assert!(message.contains(&address), "{message}");
-    assert_eq!(metrics_runtime::pending_before_init(), 3);
+    assert_eq!(mcp_gateway_metrics::pending_before_init(), 3);
 
     // 3. Install on a free port: the kept measurements arrive.
     let guard = Config::builder()
@@ -38,12 +38,12 @@ fn recordings_before_init_are_replayed_the_endpoint_serves_and_shutdown_closes_i
         .prometheus_address("127.0.0.1:0")
         .install()
         .unwrap();
-    assert_eq!(metrics_runtime::pending_before_init(), 0);
+    assert_eq!(mcp_gateway_metrics::pending_before_init(), 0);
     let addr = guard.prometheus_address().expect("served");
     assert!(addr.ip().is_loopback());
 
     // A second init is refused, clearly.
-    let again = metrics_runtime::init().unwrap_err();
+    let again = mcp_gateway_metrics::init().unwrap_err();
     assert!(matches!(again, InitError::AlreadyInitialized), "{again:?}");
 
     // 4. /metrics over real HTTP.

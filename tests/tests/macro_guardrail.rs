@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use metrics_runtime::testing::TestMeter;
-use metrics_runtime::{
+use mcp_gateway_metrics::testing::TestMeter;
+use mcp_gateway_metrics::{
     auth_check, cache_lookup, guardrail_check, tool_call, GuardrailVerdict, OutputCheck,
     RequestContext,
 };

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use metrics_runtime::testing::TestMeter;
-use metrics_runtime::{timeout_op, tool_call, OperationType, Timeout};
+use mcp_gateway_metrics::testing::TestMeter;
+use mcp_gateway_metrics::{timeout_op, tool_call, OperationType, Timeout};
 use tests::gateway_fixture::GatewayError;
 
 #[timeout_op(operation = "guardrail", timeout = "100ms")]
@@ -86,7 +86,7 @@ async fn in_time_warn_and_timed_out_operations_are_told_apart() {
 #[tokio::test(start_paused = true)]
 async fn the_default_timeout_comes_from_configuration() {
     let meter = TestMeter::with_config(
-        metrics_runtime::Config::builder()
+        mcp_gateway_metrics::Config::builder()
             .operation_timeout(OperationType::Discovery, Duration::from_millis(50)),
     )
     .unwrap();

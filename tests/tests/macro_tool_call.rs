@@ -3,8 +3,8 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Duration;
 
-use metrics_runtime::testing::TestMeter;
-use metrics_runtime::{tool_call, RequestContext};
+use mcp_gateway_metrics::testing::TestMeter;
+use mcp_gateway_metrics::{tool_call, RequestContext};
 use tests::gateway_fixture::GatewayError;
 
 #[tool_call]

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use metrics_runtime::{record, CacheType, Config, OtlpProtocol};
+use mcp_gateway_metrics::{record, CacheType, Config, OtlpProtocol};
 use opentelemetry_proto::tonic::common::v1::any_value::Value as AnyValue;
 use opentelemetry_proto::tonic::common::v1::KeyValue;
 use opentelemetry_proto::tonic::metrics::v1::metric::Data;

@@ -1,6 +1,6 @@
 //! README's metric table is the catalog, row for row.
 
-use metrics_runtime::catalog::{MetricKind, CATALOG};
+use mcp_gateway_metrics::catalog::{MetricKind, CATALOG};
 
 fn readme() -> String {
     std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap()

@@ -39,7 +39,7 @@ pub(crate) fn render_registry(registry: &prometheus::Registry) -> String {
     match TextEncoder::new().encode(&registry.gather(), &mut buf) {
         Ok(()) => String::from_utf8(buf)
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
-        Err(e) => format!("# metrics-runtime: encoding failed: {e}\n"),
+        Err(e) => format!("# mcp-gateway-metrics: encoding failed: {e}\n"),
     }
 }
 
@@ -50,28 +50,29 @@ pub(crate) fn render_registry(registry: &prometheus::Registry) -> String {
 /// comment line saying so (still valid exposition).
 ///
 /// ```
-/// let guard = metrics_runtime::Config::builder()
+/// let guard = mcp_gateway_metrics::Config::builder()
 ///     .serve_prometheus(false)
 ///     .install()?;
-/// metrics_runtime::record::cache_hit(metrics_runtime::CacheType::Tools);
-/// let text = metrics_runtime::render();
+/// mcp_gateway_metrics::record::cache_hit(mcp_gateway_metrics::CacheType::Tools);
+/// let text = mcp_gateway_metrics::render();
 /// assert!(text.contains("enkrypt_cache_hits_total{cache_type=\"tools\"} 1"), "{text}");
 /// # drop(guard);
-/// # Ok::<(), metrics_runtime::InitError>(())
+/// # Ok::<(), mcp_gateway_metrics::InitError>(())
 /// ```
 pub fn render() -> String {
     pipeline::with_current(|p| match p {
         Some(p) => render_pipeline(p),
-        None => "# metrics-runtime: not initialised; call metrics_runtime::init()\n".to_owned(),
+        None => {
+            "# mcp-gateway-metrics: not initialised; call mcp_gateway_metrics::init()\n".to_owned()
+        }
     })
 }
 
 pub(crate) fn render_pipeline(p: &Pipeline) -> String {
     match &p.registry {
         Some(registry) => render_registry(registry),
-        None => {
-            "# metrics-runtime: the Prometheus exporter is off in this configuration\n".to_owned()
-        }
+        None => "# mcp-gateway-metrics: the Prometheus exporter is off in this configuration\n"
+            .to_owned(),
     }
 }
 

@@ -183,7 +183,7 @@ impl VerdictSink for Findings<'_> {
 #[diagnostic::on_unimplemented(
     message = "`#[guardrail_check]` needs a function that returns a verdict or `Result<verdict, E>`, not `{Self}`",
     label = "the verdict is what the check records",
-    note = "a verdict implements `metrics_runtime::Verdict`; `metrics_runtime::GuardrailVerdict` is ready-made"
+    note = "a verdict implements `mcp_gateway_metrics::Verdict`; `mcp_gateway_metrics::GuardrailVerdict` is ready-made"
 )]
 pub trait GuardrailResult {
     /// Records the call that returned `self`.

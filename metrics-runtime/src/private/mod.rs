@@ -1,6 +1,6 @@
 //! What macro expansions call. Not a public API: names and signatures change with the macros,
-//! which always come from the same release (`metrics-runtime` pins `metrics-macros` exactly).
-//! Expansions name these items by absolute path, `::metrics_runtime::__private::...`.
+//! which always come from the same release (`mcp-gateway-metrics` pins `mcp-gateway-metrics-macros` exactly).
+//! Expansions name these items by absolute path, `::mcp_gateway_metrics::__private::...`.
 
 mod classify;
 mod flow;

@@ -33,7 +33,7 @@ pub fn auth_failure(auth_provider: &str, failure_reason: &str) {
 /// cancelled: the gauge always returns to its level.
 ///
 /// ```
-/// use metrics_runtime::{record, testing::TestMeter};
+/// use mcp_gateway_metrics::{record, testing::TestMeter};
 /// let meter = TestMeter::new();
 /// let session = record::session_started();
 /// assert_eq!(meter.gauge("enkrypt_active_sessions", &[]), 1);

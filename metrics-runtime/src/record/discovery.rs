@@ -32,7 +32,7 @@ pub fn servers_discovered(mcp_config_id: &str, count: u64) {
 /// Counts a cache hit (`enkrypt_cache_hits_total{cache_type}`).
 ///
 /// ```
-/// use metrics_runtime::{record, testing::TestMeter, CacheType};
+/// use mcp_gateway_metrics::{record, testing::TestMeter, CacheType};
 /// let meter = TestMeter::new();
 /// record::cache_hit(CacheType::Tools);
 /// record::cache_lookup(CacheType::Tools, false);

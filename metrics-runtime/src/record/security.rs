@@ -12,7 +12,7 @@ use crate::labels::{Direction, OutputCheck};
 /// {violation_type, server_name}.
 ///
 /// ```
-/// use metrics_runtime::{record, testing::TestMeter, Direction};
+/// use mcp_gateway_metrics::{record, testing::TestMeter, Direction};
 /// let meter = TestMeter::new();
 /// record::guardrail_violation(Direction::Input, "injection_attack", "github", "injection_detector");
 /// assert_eq!(meter.counter("enkrypt_guardrail_violations_total", &[("detector", "injection_detector")]), 1);
@@ -72,7 +72,7 @@ pub fn pii_redactions(server_name: &str, pii_type: &str, count: u64) {
 ///
 /// ```
 /// use std::time::Duration;
-/// use metrics_runtime::{record, testing::TestMeter};
+/// use mcp_gateway_metrics::{record, testing::TestMeter};
 /// let meter = TestMeter::new();
 /// record::guardrail_api_request("/guardrails/policy/detect", 200, Duration::from_millis(120));
 /// assert_eq!(meter.counter("enkrypt_api_requests_total", &[("status_code", "200")]), 1);

@@ -17,7 +17,7 @@ use crate::pipeline::{self, PipelineRef};
 ///
 /// ```
 /// use std::time::Duration;
-/// use metrics_runtime::{record, OperationType};
+/// use mcp_gateway_metrics::{record, OperationType};
 /// assert_eq!(record::operation_timeout(OperationType::Cache), Duration::from_secs(5));
 /// ```
 pub fn operation_timeout(op: OperationType) -> Duration {
@@ -58,7 +58,7 @@ impl Escalation {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use metrics_runtime::record::Escalation;
+    /// use mcp_gateway_metrics::record::Escalation;
     /// let t = Duration::from_secs(10);
     /// assert_eq!(Escalation::of(Duration::from_secs(7), t), Escalation::Normal);
     /// assert_eq!(Escalation::of(Duration::from_secs(8), t), Escalation::Warn);
@@ -89,8 +89,8 @@ impl Escalation {
 ///
 /// ```
 /// use std::time::Duration;
-/// use metrics_runtime::record::{TimeoutOperation, TimeoutOutcome};
-/// use metrics_runtime::{testing::TestMeter, OperationType};
+/// use mcp_gateway_metrics::record::{TimeoutOperation, TimeoutOutcome};
+/// use mcp_gateway_metrics::{testing::TestMeter, OperationType};
 ///
 /// let meter = TestMeter::new();
 /// let op = TimeoutOperation::start(OperationType::Guardrail, None);
@@ -176,8 +176,8 @@ impl TimeoutOperation {
 ///
 /// ```
 /// use std::time::Duration;
-/// use metrics_runtime::record::{timeout_operation, Escalation, TimeoutOutcome};
-/// use metrics_runtime::{testing::TestMeter, OperationType};
+/// use mcp_gateway_metrics::record::{timeout_operation, Escalation, TimeoutOutcome};
+/// use mcp_gateway_metrics::{testing::TestMeter, OperationType};
 ///
 /// let meter = TestMeter::new();
 /// let level = timeout_operation(

@@ -116,8 +116,8 @@ static SHARED_SITE: BoundCache<ToolCallHandles> = BoundCache::new();
 ///
 /// ```
 /// use std::time::Duration;
-/// use metrics_runtime::record::{tool_call, Outcome, ToolCallLabels};
-/// use metrics_runtime::testing::TestMeter;
+/// use mcp_gateway_metrics::record::{tool_call, Outcome, ToolCallLabels};
+/// use mcp_gateway_metrics::testing::TestMeter;
 ///
 /// let meter = TestMeter::new();
 /// let labels = ToolCallLabels { server_name: "github", tool_name: "create_issue", project_id: "p1" };

@@ -6,7 +6,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use metrics_runtime::tool_call;
+use mcp_gateway_metrics::tool_call;
 
 #[inline(never)]
 fn body(server_name: &str, tool_name: &str) -> Result<usize, ()> {

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use metrics_runtime::{
+use mcp_gateway_metrics::{
     auth_check, cache_lookup, guardrail_check, timeout_op, tool_call, ErrorType, GuardrailVerdict,
     Timeout,
 };

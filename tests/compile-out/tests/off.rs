@@ -1,12 +1,12 @@
-//! With `metrics-runtime/off`, the attributes return the functions unchanged (no deadline is
+//! With `mcp-gateway-metrics/off`, the attributes return the functions unchanged (no deadline is
 //! enforced, nothing is recorded), the typed API is a no-op, and arguments are still checked.
 
 use std::time::Duration;
 
 use compile_out::*;
-use metrics_runtime::record;
-use metrics_runtime::testing::TestMeter;
-use metrics_runtime::CacheType;
+use mcp_gateway_metrics::record;
+use mcp_gateway_metrics::testing::TestMeter;
+use mcp_gateway_metrics::CacheType;
 
 #[tokio::test]
 async fn nothing_is_recorded_and_no_deadline_is_enforced() {
@@ -42,7 +42,7 @@ async fn nothing_is_recorded_and_no_deadline_is_enforced() {
         );
     }
     assert_eq!(meter.gauge("enkrypt_active_sessions", &[]), 0);
-    assert_eq!(metrics_runtime::pending_before_init(), 0);
+    assert_eq!(mcp_gateway_metrics::pending_before_init(), 0);
 }
 
 #[test]

@@ -1,4 +1,4 @@
-use metrics_runtime::tool_call;
+use mcp_gateway_metrics::tool_call;
 
 #[tool_call(server = "github", tool = "search")]
 #[tool_call(server = "github", tool = "search")]

@@ -1,4 +1,4 @@
-use metrics_runtime::auth_check;
+use mcp_gateway_metrics::auth_check;
 
 #[auth_check(provider = "api_key")]
 fn login() -> bool {

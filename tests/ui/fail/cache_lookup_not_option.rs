@@ -1,4 +1,4 @@
-use metrics_runtime::cache_lookup;
+use mcp_gateway_metrics::cache_lookup;
 
 #[cache_lookup(cache_type = tools)]
 fn lookup() -> bool {

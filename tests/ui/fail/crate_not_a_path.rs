@@ -1,6 +1,6 @@
-use metrics_runtime::tool_call;
+use mcp_gateway_metrics::tool_call;
 
-#[tool_call(server = "github", tool = "search", crate = "metrics_runtime")]
+#[tool_call(server = "github", tool = "search", crate = "mcp_gateway_metrics")]
 fn call() {}
 
 fn main() {}

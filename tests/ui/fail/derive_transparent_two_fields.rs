@@ -1,9 +1,9 @@
-use metrics_runtime::ErrorType;
+use mcp_gateway_metrics::ErrorType;
 
 #[derive(ErrorType)]
 enum Failed {
     #[error_type(transparent)]
-    Wrapped(metrics_runtime::Timeout, String),
+    Wrapped(mcp_gateway_metrics::Timeout, String),
 }
 
 fn main() {}

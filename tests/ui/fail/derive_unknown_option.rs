@@ -1,4 +1,4 @@
-use metrics_runtime::ErrorType;
+use mcp_gateway_metrics::ErrorType;
 
 #[derive(ErrorType)]
 enum Failed {

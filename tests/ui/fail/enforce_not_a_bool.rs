@@ -1,7 +1,7 @@
-use metrics_runtime::timeout_op;
+use mcp_gateway_metrics::timeout_op;
 
 #[timeout_op(operation = "cache", enforce = "yes")]
-async fn lookup() -> Result<(), metrics_runtime::Timeout> {
+async fn lookup() -> Result<(), mcp_gateway_metrics::Timeout> {
     Ok(())
 }
 

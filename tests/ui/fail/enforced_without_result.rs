@@ -1,4 +1,4 @@
-use metrics_runtime::timeout_op;
+use mcp_gateway_metrics::timeout_op;
 
 #[timeout_op(operation = "tool_execution")]
 async fn run() -> u32 {

@@ -1,4 +1,4 @@
-use metrics_runtime::{guardrail_check, GuardrailVerdict};
+use mcp_gateway_metrics::{guardrail_check, GuardrailVerdict};
 
 #[guardrail_check(direction = sideways, endpoint = "/guardrails/pii")]
 fn check(server_name: &str, tool_name: &str) -> GuardrailVerdict {

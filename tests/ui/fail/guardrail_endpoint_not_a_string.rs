@@ -1,4 +1,4 @@
-use metrics_runtime::{guardrail_check, GuardrailVerdict};
+use mcp_gateway_metrics::{guardrail_check, GuardrailVerdict};
 
 const ENDPOINT: &str = "/guardrails/pii";
 

@@ -1,4 +1,4 @@
-use metrics_runtime::guardrail_check;
+use mcp_gateway_metrics::guardrail_check;
 
 #[guardrail_check(direction = input, endpoint = "/guardrails/pii")]
 fn check(server_name: &str, tool_name: &str) -> String {

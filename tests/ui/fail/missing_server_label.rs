@@ -1,4 +1,4 @@
-use metrics_runtime::tool_call;
+use mcp_gateway_metrics::tool_call;
 
 #[tool_call(tool = "search")]
 fn call(query: &str) -> usize {

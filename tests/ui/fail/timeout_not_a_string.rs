@@ -1,7 +1,7 @@
-use metrics_runtime::timeout_op;
+use mcp_gateway_metrics::timeout_op;
 
 #[timeout_op(operation = "guardrail", timeout = 15)]
-async fn check() -> Result<(), metrics_runtime::Timeout> {
+async fn check() -> Result<(), mcp_gateway_metrics::Timeout> {
     Ok(())
 }
 

@@ -2,8 +2,8 @@
 //! native `async fn`, and `#[async_trait]` impls and default methods (where `#[async_trait]`
 //! on the impl or trait expands first and the attribute sees the boxed future it made).
 
-use metrics_runtime::testing::TestMeter;
-use metrics_runtime::{guardrail_check, timeout_op, tool_call, GuardrailVerdict, Timeout};
+use mcp_gateway_metrics::testing::TestMeter;
+use mcp_gateway_metrics::{guardrail_check, timeout_op, tool_call, GuardrailVerdict, Timeout};
 
 #[tool_call(server = "s", tool = "free")]
 #[timeout_op(operation = "tool_execution", timeout = "5s")]

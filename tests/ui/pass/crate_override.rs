@@ -1,10 +1,10 @@
 //! `crate = path` for a runtime re-exported under another name.
 
 mod telemetry {
-    pub use metrics_runtime as runtime;
+    pub use mcp_gateway_metrics as runtime;
 }
 
-use metrics_runtime::tool_call;
+use mcp_gateway_metrics::tool_call;
 
 #[tool_call(server = "s", tool = "t", crate = telemetry::runtime)]
 fn call() -> u8 {
@@ -12,7 +12,7 @@ fn call() -> u8 {
 }
 
 fn main() {
-    let meter = metrics_runtime::testing::TestMeter::new();
+    let meter = mcp_gateway_metrics::testing::TestMeter::new();
     assert_eq!(call(), 1);
     assert_eq!(meter.counter("enkrypt_tool_calls_total", &[]), 1);
 }

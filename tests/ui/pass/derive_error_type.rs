@@ -1,6 +1,6 @@
 //! `#[derive(ErrorType)]`: names, statuses, blocked and transparent variants, generics.
 
-use metrics_runtime::{ErrorType, OperationType, Timeout};
+use mcp_gateway_metrics::{ErrorType, OperationType, Timeout};
 
 #[derive(Debug, ErrorType)]
 enum Blocked {

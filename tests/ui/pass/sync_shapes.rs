@@ -4,8 +4,8 @@
 use std::fmt::Display;
 use std::panic::Location;
 
-use metrics_runtime::testing::TestMeter;
-use metrics_runtime::{cache_lookup, timeout_op, tool_call, ErrorType};
+use mcp_gateway_metrics::testing::TestMeter;
+use mcp_gateway_metrics::{cache_lookup, timeout_op, tool_call, ErrorType};
 
 #[derive(Debug, ErrorType)]
 enum Error {

@@ -200,7 +200,7 @@ fn the_cookbook_alert_rules_and_dashboards_answer_from_a_real_prometheus_on_both
         assert_eq!(otlp_total(last, name), Some(expected), "pushed {name}");
     }
 
-    // The cookbook, as README gives it.
+    // The cookbook, as docs/metrics.md gives it.
     for entry in cookbook() {
         let (title, expr, expect) = (
             entry["title"].as_str().unwrap(),

@@ -1,6 +1,6 @@
 //! The shipped infra files: promtool accepts the Prometheus config and rules and the rule unit
 //! tests pass; the dashboards are valid, use the provisioned datasource and name only series
-//! of the catalog; README carries the PromQL cookbook.
+//! of the catalog; docs/metrics.md carries the PromQL cookbook.
 
 use std::collections::BTreeSet;
 
@@ -136,7 +136,7 @@ fn dashboards_are_valid_use_the_provisioned_datasource_and_name_only_catalog_ser
 }
 
 #[test]
-fn alert_rules_and_cookbook_name_only_catalog_series_and_readme_lists_the_cookbook() {
+fn alert_rules_and_cookbook_name_only_catalog_series_and_the_reference_page_lists_both() {
     let rules =
         std::fs::read_to_string(repo().join("infra/prometheus/alerting_rules.yml")).unwrap();
     let names = series_names(&rules);
@@ -151,17 +151,31 @@ fn alert_rules_and_cookbook_name_only_catalog_series_and_readme_lists_the_cookbo
         &std::fs::read_to_string(repo().join("infra/prometheus/cookbook.json")).unwrap(),
     )
     .unwrap();
-    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let reference_page = std::fs::read_to_string(repo().join("docs/metrics.md")).unwrap();
+    let alerts: Vec<&str> = rules
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("- alert: "))
+        .collect();
+    assert_eq!(alerts.len(), 8, "{alerts:?}");
+    for alert in alerts {
+        assert!(
+            reference_page.contains(&format!("| `{alert}` |")),
+            "docs/metrics.md does not describe the alert {alert}"
+        );
+    }
     for entry in cookbook.as_array().unwrap() {
         let expr = entry["expr"].as_str().unwrap();
         for name in series_names(expr) {
             assert!(Metric::from_name(&name).is_some(), "cookbook: {name}");
         }
-        assert!(readme.contains(expr), "README's cookbook lacks {expr}");
+        assert!(
+            reference_page.contains(expr),
+            "docs/metrics.md's cookbook lacks {expr}"
+        );
         if let Some(reference) = entry["reference"].as_str() {
             assert!(
-                readme.contains(reference),
-                "README does not say which reference query was corrected: {reference}"
+                reference_page.contains(reference),
+                "docs/metrics.md does not say which reference query was corrected: {reference}"
             );
         }
     }

@@ -504,7 +504,25 @@ fn generate(plan: Plan, mut func: Func) -> TokenStream {
     let annotation = output.as_ref().map(|t| quote!(: #t));
     let timeout = plan.timeout;
     let has_call = plan.tool_call.is_some();
+    // Spans (runtime feature `tracing`): the call's guard holds the outer span, the timeout
+    // operation's the inner one; the body runs in the innermost.
+    let outer = if has_call {
+        Some(quote!(__mr_call))
+    } else if plan.guardrail.is_some() {
+        Some(quote!(__mr_guardrail))
+    } else {
+        None
+    };
+    let inner = if timeout.is_some() {
+        Some(quote!(__mr_op))
+    } else {
+        outer.clone()
+    };
     let item = func_rewrite(&mut func, &rt, |run| {
+        let run = match &inner {
+            Some(guard) => in_span(run, guard, runs_async, &p),
+            None => run,
+        };
         let run = match &timeout {
             None => run,
             Some(t) => {
@@ -513,8 +531,17 @@ fn generate(plan: Plan, mut func: Func) -> TokenStream {
                     Some(n) => quote!(#p::Some(#p::nanos(#n))),
                     None => quote!(#p::None),
                 };
-                let start =
-                    quote!(let __mr_op = #p::TimeoutOp::start(#p::OperationType::#op, #limit););
+                let begin = quote!(#p::TimeoutOp::start(#p::OperationType::#op, #limit));
+                let start = match &outer {
+                    // Created inside the call's span, so its span nests in the call's.
+                    Some(guard) => quote! {
+                        let __mr_op = {
+                            let __mr_in = #p::enter(#guard.span());
+                            #begin
+                        };
+                    },
+                    None => quote!(let __mr_op = #begin;),
+                };
                 if t.enforce && runs_async {
                     let body = strip_await(run);
                     let mark = has_call.then(|| quote!(__mr_call.timed_out();));
@@ -563,6 +590,25 @@ fn func_rewrite(
         item: func.item.clone(),
     };
     std::mem::replace(func, placeholder).rewrite_body(rt, wrap)
+}
+
+/// `run` inside the span of `guard`: an async body instrumented (the span follows it across
+/// `.await`), a sync body with the span entered.
+fn in_span(
+    run: TokenStream,
+    guard: &TokenStream,
+    runs_async: bool,
+    p: &TokenStream,
+) -> TokenStream {
+    if runs_async {
+        let future = strip_await(run);
+        quote!(#p::instrument(#guard.span(), #future).await)
+    } else {
+        quote!({
+            let __mr_in = #p::enter(#guard.span());
+            #run
+        })
+    }
 }
 
 /// `async move { .. }.await` → `async move { .. }` (the enforcer awaits it).

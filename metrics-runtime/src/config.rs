@@ -4,11 +4,17 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
+
+use opentelemetry_sdk::metrics::reader::MetricReader;
+use opentelemetry_sdk::metrics::{Instrument, Stream};
 
 use crate::catalog::{Metric, MetricKind};
 use crate::env::{self, Env, Setting};
 use crate::error::ConfigError;
+use crate::extensions::Extensions;
 use crate::labels::OperationType;
 
 /// The default address of the embedded Prometheus endpoint.
@@ -21,10 +27,21 @@ pub const DEFAULT_CARDINALITY_LIMIT: usize = 2000;
 const SERVICE_NAME: Setting = Setting::new("service_name", "OTEL_SERVICE_NAME");
 const RESOURCE: Setting = Setting::new("resource_attribute", "OTEL_RESOURCE_ATTRIBUTES");
 const EXPORTERS: Setting = Setting::new("prometheus / otlp", "OTEL_METRICS_EXPORTER");
+const DISABLED: Setting = Setting::new("disabled", "OTEL_SDK_DISABLED");
 const PROM_ADDR: Setting = Setting::new("prometheus_address", "MCP_METRICS_PROMETHEUS_ADDRESS");
+const PROM_HOST: Setting = Setting::new("prometheus_address", "OTEL_EXPORTER_PROMETHEUS_HOST");
+const PROM_PORT: Setting = Setting::new("prometheus_address", "OTEL_EXPORTER_PROMETHEUS_PORT");
 const OTLP_ENDPOINT: Setting = Setting::new(
     "otlp_endpoint",
     "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT",
+);
+const OTLP_COMPRESSION: Setting = Setting::new(
+    "otlp_compression",
+    "OTEL_EXPORTER_OTLP_METRICS_COMPRESSION or OTEL_EXPORTER_OTLP_COMPRESSION",
+);
+const OTLP_CERTIFICATE: Setting = Setting::new(
+    "otlp_certificate",
+    "OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE or OTEL_EXPORTER_OTLP_CERTIFICATE",
 );
 const OTLP_PROTOCOL: Setting = Setting::new(
     "otlp",
@@ -39,6 +56,30 @@ const OTLP_TIMEOUT: Setting = Setting::new(
     "OTEL_EXPORTER_OTLP_METRICS_TIMEOUT or OTEL_EXPORTER_OTLP_TIMEOUT",
 );
 const INTERVAL: Setting = Setting::new("export_interval", "OTEL_METRIC_EXPORT_INTERVAL");
+const EXPORT_TIMEOUT: Setting = Setting::new("otlp_timeout", "OTEL_METRIC_EXPORT_TIMEOUT");
+/// Standard variables this crate cannot honour, with the reason it refuses them.
+const REFUSED: &[(&str, &str)] = &[
+    (
+        "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE",
+        "client certificates (mutual TLS) are not supported; terminate mutual TLS in a local \
+         OpenTelemetry Collector and push to it",
+    ),
+    (
+        "OTEL_EXPORTER_OTLP_CLIENT_KEY",
+        "client certificates (mutual TLS) are not supported; terminate mutual TLS in a local \
+         OpenTelemetry Collector and push to it",
+    ),
+    (
+        "OTEL_EXPORTER_OTLP_METRICS_CLIENT_CERTIFICATE",
+        "client certificates (mutual TLS) are not supported; terminate mutual TLS in a local \
+         OpenTelemetry Collector and push to it",
+    ),
+    (
+        "OTEL_EXPORTER_OTLP_METRICS_CLIENT_KEY",
+        "client certificates (mutual TLS) are not supported; terminate mutual TLS in a local \
+         OpenTelemetry Collector and push to it",
+    ),
+];
 const TEMPORALITY: Setting = Setting::new(
     "temporality",
     "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE",
@@ -83,7 +124,7 @@ impl OtlpProtocol {
         } else {
             Err(OTLP_PROTOCOL.error(
                 value,
-                format!("metrics-runtime was built without the `{feature}` feature; enable it in Cargo.toml"),
+                format!("mcp-gateway-metrics was built without the `{feature}` feature; enable it in Cargo.toml"),
             ))
         }
     }
@@ -96,6 +137,15 @@ pub enum Temporality {
     Cumulative,
     /// Changes since the last export.
     Delta,
+}
+
+/// Compression of OTLP export bodies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OtlpCompression {
+    /// Uncompressed (the default).
+    None,
+    /// gzip.
+    Gzip,
 }
 
 /// Settings of the Prometheus exposition.
@@ -120,6 +170,10 @@ pub struct OtlpSettings {
     pub interval: Duration,
     /// Cumulative (default) or delta.
     pub temporality: Temporality,
+    /// Body compression (default none).
+    pub compression: OtlpCompression,
+    /// A PEM CA certificate trusted for `https://` endpoints, besides the system's roots.
+    pub certificate: Option<Vec<u8>>,
 }
 
 /// A validated configuration. Build one with [`Config::builder`], then
@@ -134,6 +188,10 @@ pub struct Config {
     pub(crate) dropped_labels: BTreeMap<Metric, Vec<&'static str>>,
     pub(crate) cardinality_limit: usize,
     pub(crate) operation_timeouts: [Duration; OperationType::ALL.len()],
+    pub(crate) disabled: bool,
+    pub(crate) global: bool,
+    pub(crate) exporters_chosen: bool,
+    pub(crate) extensions: Extensions,
 }
 
 impl Config {
@@ -199,6 +257,11 @@ impl Config {
         self.otlp.as_ref()
     }
 
+    /// Whether the SDK is disabled (`OTEL_SDK_DISABLED=true`): nothing is recorded or served.
+    pub fn is_disabled(&self) -> bool {
+        self.disabled
+    }
+
     /// The resource attributes the metrics carry (`service.name`, `service.version`,
     /// `service.instance.id` and any others given).
     pub fn resource(&self) -> &[(String, String)] {
@@ -227,6 +290,11 @@ pub struct ConfigBuilder {
     dropped_labels: Vec<(Metric, String)>,
     cardinality_limit: Option<usize>,
     operation_timeouts: Vec<(OperationType, Duration)>,
+    disabled: Option<bool>,
+    global: Option<bool>,
+    otlp_compression: Option<OtlpCompression>,
+    otlp_certificate: Option<PathBuf>,
+    extensions: Extensions,
 }
 
 impl ConfigBuilder {
@@ -339,6 +407,75 @@ impl ConfigBuilder {
         self
     }
 
+    /// Disables the SDK (else `OTEL_SDK_DISABLED`): nothing is recorded, served or pushed, and
+    /// every recording call is a cheap no-op.
+    pub fn disabled(mut self, disabled: bool) -> Self {
+        self.disabled = Some(disabled);
+        self
+    }
+
+    /// Whether the installed provider also becomes OpenTelemetry's global meter provider
+    /// (default: yes). Then every instrument created with `opentelemetry::global::meter(..)`,
+    /// by the application or a library it uses, is exported with the catalog: on the same
+    /// `/metrics`, in the same OTLP push, with the same resource.
+    pub fn global_meter_provider(mut self, global: bool) -> Self {
+        self.global = Some(global);
+        self
+    }
+
+    /// Adds a metric reader of your own (a `PeriodicReader` with any exporter, say) to the
+    /// provider: it sees every instrument, the catalog's and the application's.
+    ///
+    /// ```
+    /// use mcp_gateway_metrics::opentelemetry_sdk::metrics::ManualReader;
+    ///
+    /// let config = mcp_gateway_metrics::Config::builder()
+    ///     .with_reader(ManualReader::builder().build())
+    ///     .build()?;
+    /// # Ok::<(), mcp_gateway_metrics::ConfigError>(())
+    /// ```
+    pub fn with_reader(mut self, reader: impl MetricReader) -> Self {
+        self.extensions.readers.push(Arc::new(reader));
+        self
+    }
+
+    /// Adds a view of your own. It applies to instruments outside the catalog only: the
+    /// catalog's names, label keys and buckets are the contract (change them with
+    /// [`buckets`](Self::buckets) and [`drop_label`](Self::drop_label)).
+    ///
+    /// ```
+    /// use mcp_gateway_metrics::opentelemetry_sdk::metrics::{Instrument, Stream};
+    ///
+    /// let config = mcp_gateway_metrics::Config::builder()
+    ///     .with_view(|i: &Instrument| {
+    ///         (i.name() == "http_request_duration").then(|| {
+    ///             Stream::builder().with_name("http_request_duration_seconds").build().unwrap()
+    ///         })
+    ///     })
+    ///     .build()?;
+    /// # Ok::<(), mcp_gateway_metrics::ConfigError>(())
+    /// ```
+    pub fn with_view(
+        mut self,
+        view: impl Fn(&Instrument) -> Option<Stream> + Send + Sync + 'static,
+    ) -> Self {
+        self.extensions.views.push(Arc::new(view));
+        self
+    }
+
+    /// Compression of OTLP export bodies (else `OTEL_EXPORTER_OTLP_COMPRESSION`; default none).
+    pub fn otlp_compression(mut self, compression: OtlpCompression) -> Self {
+        self.otlp_compression = Some(compression);
+        self
+    }
+
+    /// A PEM file with a CA certificate to trust for an `https://` OTLP endpoint, besides the
+    /// system's roots (else `OTEL_EXPORTER_OTLP_CERTIFICATE`). Needs the `otlp-tls` feature.
+    pub fn otlp_certificate(mut self, path: impl Into<PathBuf>) -> Self {
+        self.otlp_certificate = Some(path.into());
+        self
+    }
+
     /// Validates the settings against the process environment.
     pub fn build(self) -> Result<Config, ConfigError> {
         self.build_with_env(|name: &str| std::env::var(name).ok())
@@ -362,16 +499,27 @@ impl ConfigBuilder {
     }
 
     fn resolve(self, env: &dyn Env) -> Result<Config, ConfigError> {
-        let (prometheus_on, otlp_from_env) = self.exporters(env)?;
-        let prometheus = if prometheus_on {
-            Some(self.prometheus_settings(env)?)
-        } else {
-            None
+        for (var, reason) in REFUSED {
+            if let Some(value) = env.var(var) {
+                return Err(ConfigError::new(*var, value, *reason));
+            }
+        }
+        let disabled = match self.disabled {
+            Some(d) => d,
+            None => env
+                .var(DISABLED.var)
+                .is_some_and(|v| env::flag(DISABLED, &v)),
         };
-        let otlp = match self.otlp.or(otlp_from_env) {
-            Some(protocol) => Some(self.otlp_settings(env, protocol)?),
-            None => None,
-        };
+        let (mut prometheus, mut otlp) = (None, None);
+        if !disabled {
+            let (prometheus_on, otlp_from_env) = self.exporters(env)?;
+            if prometheus_on {
+                prometheus = Some(self.prometheus_settings(env)?);
+            }
+            if let Some(protocol) = self.otlp.or(otlp_from_env) {
+                otlp = Some(self.otlp_settings(env, protocol)?);
+            }
+        }
         let (service_name, resource) = self.resolve_resource(env)?;
         Ok(Config {
             service_name,
@@ -382,6 +530,12 @@ impl ConfigBuilder {
             dropped_labels: self.resolve_dropped_labels(env)?,
             cardinality_limit: self.resolve_cardinality(env)?,
             operation_timeouts: self.resolve_timeouts(env)?,
+            disabled,
+            global: self.global.unwrap_or(true),
+            exporters_chosen: self.otlp.is_some()
+                || self.prometheus.is_some()
+                || env.var(EXPORTERS.var).is_some(),
+            extensions: self.extensions,
         })
     }
 
@@ -411,7 +565,7 @@ impl ConfigBuilder {
         if prometheus && !cfg!(feature = "prometheus") {
             return Err(EXPORTERS.error(
                 from_env.as_deref().unwrap_or("prometheus"),
-                "metrics-runtime was built without the `prometheus` feature; enable it in Cargo.toml",
+                "mcp-gateway-metrics was built without the `prometheus` feature; enable it in Cargo.toml",
             ));
         }
         let otlp = if otlp && self.otlp.is_none() {
@@ -439,13 +593,32 @@ impl ConfigBuilder {
         if !self.serve_prometheus.unwrap_or(true) {
             return Ok(PrometheusSettings { serve_on: None });
         }
-        let address = self
-            .prometheus_address
-            .clone()
-            .or_else(|| env.var(PROM_ADDR.var))
-            .unwrap_or_else(|| DEFAULT_PROMETHEUS_ADDRESS.to_owned());
+        let (setting, address) = match (&self.prometheus_address, env.var(PROM_ADDR.var)) {
+            (Some(address), _) => (PROM_ADDR, address.clone()),
+            (None, Some(address)) => (PROM_ADDR, address),
+            (None, None) => {
+                let port = match env.var(PROM_PORT.var) {
+                    Some(p) => {
+                        p.trim().parse::<u16>().map_err(|_| {
+                            PROM_PORT
+                                .error(&p, "expected a port number from 0 to 65535, such as 9464")
+                        })?;
+                        p.trim().to_owned()
+                    }
+                    None => "9464".to_owned(),
+                };
+                let host = env.var(PROM_HOST.var).map(|h| h.trim().to_owned());
+                let host = match host.as_deref() {
+                    None => "127.0.0.1".to_owned(),
+                    // An IPv6 address needs brackets before the port.
+                    Some(h) if h.contains(':') && !h.starts_with('[') => format!("[{h}]"),
+                    Some(h) => h.to_owned(),
+                };
+                (PROM_HOST, format!("{host}:{port}"))
+            }
+        };
         Ok(PrometheusSettings {
-            serve_on: Some(env::socket_addr(PROM_ADDR, &address)?),
+            serve_on: Some(env::socket_addr(setting, &address)?),
         })
     }
 
@@ -464,19 +637,21 @@ impl ConfigBuilder {
             (Some(url), _) => with_metrics_path(protocol, env::endpoint(OTLP_ENDPOINT, url)?),
             // The signal-specific variable is used verbatim, as the specification says.
             (None, Some(url)) => env::endpoint(OTLP_ENDPOINT, &url)?,
+            // The base endpoint gets the signal's path, whatever path it has, as the
+            // specification says (`http://collector:4318/otlp` -> `.../otlp/v1/metrics`).
             (None, None) => {
                 let base = env
                     .var("OTEL_EXPORTER_OTLP_ENDPOINT")
                     .unwrap_or_else(|| protocol.default_endpoint().to_owned());
-                with_metrics_path(protocol, env::endpoint(OTLP_ENDPOINT, &base)?)
+                signal_endpoint(protocol, env::endpoint(OTLP_ENDPOINT, &base)?)
             }
         };
-        if endpoint.starts_with("https://") {
-            // Neither transport is built with TLS: an https endpoint would fail every export.
+        if endpoint.starts_with("https://") && !cfg!(feature = "otlp-tls") {
+            // Without TLS compiled in an https endpoint would fail every export, silently.
             return Err(OTLP_ENDPOINT.error(
                 &endpoint,
-                "TLS is not compiled into mcp-gateway-metrics's OTLP exporters; push to a collector \
-                 over http:// (typically a local OpenTelemetry Collector that forwards over TLS)",
+                "TLS is not compiled in: enable the `otlp-tls` feature of mcp-gateway-metrics, \
+                 or push over http:// to a local OpenTelemetry Collector",
             ));
         }
         let mut headers = match env
@@ -487,6 +662,9 @@ impl ConfigBuilder {
             None => Vec::new(),
         };
         headers.extend(self.otlp_headers.iter().cloned());
+        for (name, value) in &headers {
+            env::header(OTLP_HEADERS, name, value)?;
+        }
         let timeout = match self.otlp_timeout {
             Some(t) => positive(OTLP_TIMEOUT, t)?,
             None => match env
@@ -494,7 +672,10 @@ impl ConfigBuilder {
                 .or_else(|| env.var("OTEL_EXPORTER_OTLP_TIMEOUT"))
             {
                 Some(v) => env::millis(OTLP_TIMEOUT, &v)?,
-                None => Duration::from_secs(10),
+                None => match env.var(EXPORT_TIMEOUT.var) {
+                    Some(v) => env::millis(EXPORT_TIMEOUT, &v)?,
+                    None => Duration::from_secs(10),
+                },
             },
         };
         let interval = match self.export_interval {
@@ -515,6 +696,30 @@ impl ConfigBuilder {
                 None => Temporality::Cumulative,
             },
         };
+        let compression = match self.otlp_compression {
+            Some(c) => c,
+            None => match env
+                .var("OTEL_EXPORTER_OTLP_METRICS_COMPRESSION")
+                .or_else(|| env.var("OTEL_EXPORTER_OTLP_COMPRESSION"))
+            {
+                Some(v) => match v.trim().to_ascii_lowercase().as_str() {
+                    "gzip" => OtlpCompression::Gzip,
+                    "none" => OtlpCompression::None,
+                    _ => return Err(OTLP_COMPRESSION.error(&v, "expected gzip or none")),
+                },
+                None => OtlpCompression::None,
+            },
+        };
+        let certificate_path = self
+            .otlp_certificate
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .or_else(|| env.var("OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE"))
+            .or_else(|| env.var("OTEL_EXPORTER_OTLP_CERTIFICATE"));
+        let certificate = match certificate_path {
+            Some(path) => Some(read_certificate(&path)?),
+            None => None,
+        };
         Ok(OtlpSettings {
             protocol,
             endpoint,
@@ -522,6 +727,8 @@ impl ConfigBuilder {
             timeout,
             interval,
             temporality,
+            compression,
+            certificate,
         })
     }
 
@@ -694,6 +901,31 @@ fn positive(setting: Setting, d: Duration) -> Result<Duration, ConfigError> {
     }
 }
 
+/// A CA certificate file for OTLP over TLS, read and checked at startup.
+fn read_certificate(path: &str) -> Result<Vec<u8>, ConfigError> {
+    if !cfg!(feature = "otlp-tls") {
+        return Err(OTLP_CERTIFICATE.error(
+            path,
+            "TLS is not compiled in: enable the `otlp-tls` feature of mcp-gateway-metrics",
+        ));
+    }
+    let pem = std::fs::read(path)
+        .map_err(|e| OTLP_CERTIFICATE.error(path, format!("cannot read the file ({e})")))?;
+    #[cfg(feature = "otlp-tls")]
+    crate::exporters::tls::pem_certificates(&pem)
+        .map_err(|problem| OTLP_CERTIFICATE.error(path, problem))?;
+    Ok(pem)
+}
+
+/// The metrics endpoint of a base endpoint: `/v1/metrics` appended for OTLP/HTTP.
+fn signal_endpoint(protocol: OtlpProtocol, base: String) -> String {
+    match protocol {
+        OtlpProtocol::HttpProtobuf => format!("{}/v1/metrics", base.trim_end_matches('/')),
+        OtlpProtocol::Grpc => base,
+    }
+}
+
+/// The builder's endpoint: `/v1/metrics` appended for OTLP/HTTP when the URL has no path.
 fn with_metrics_path(protocol: OtlpProtocol, url: String) -> String {
     let after_scheme = url.split_once("://").map(|(_, r)| r).unwrap_or(&url);
     let has_path = after_scheme

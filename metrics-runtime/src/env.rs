@@ -37,13 +37,67 @@ impl<F: Fn(&str) -> Option<String>> Env for F {
     }
 }
 
+/// `host:port`, where host is an IP address or a name resolved now (`localhost:9464`).
 pub(crate) fn socket_addr(setting: Setting, value: &str) -> Result<SocketAddr, ConfigError> {
-    value.trim().parse().map_err(|_| {
-        setting.error(
-            value,
-            "expected an IP address and port such as 127.0.0.1:9464 or [::1]:9464",
-        )
-    })
+    use std::net::ToSocketAddrs as _;
+    let v = value.trim();
+    if let Ok(address) = v.parse() {
+        return Ok(address);
+    }
+    let expected = "expected host:port such as 127.0.0.1:9464, localhost:9464 or [::1]:9464";
+    let (_, port) = v
+        .rsplit_once(':')
+        .ok_or_else(|| setting.error(value, expected))?;
+    if port.parse::<u16>().is_err() {
+        return Err(setting.error(value, expected));
+    }
+    let mut resolved = v
+        .to_socket_addrs()
+        .map_err(|e| setting.error(value, format!("the host name does not resolve ({e})")))?;
+    resolved
+        .next()
+        .ok_or_else(|| setting.error(value, "the host name resolves to no address"))
+}
+
+/// A boolean as the OpenTelemetry specification reads it: `true` (any case) is true; `false`
+/// and anything else are false, the latter with a warning.
+pub(crate) fn flag(setting: Setting, value: &str) -> bool {
+    let v = value.trim();
+    if v.eq_ignore_ascii_case("true") {
+        return true;
+    }
+    if !v.eq_ignore_ascii_case("false") {
+        tracing::warn!(
+            target: "mcp_gateway_metrics",
+            "{} = {value:?} is neither true nor false; read as false",
+            setting.var
+        );
+    }
+    false
+}
+
+/// An HTTP header that every OTLP export carries: a token name and a visible-ASCII value.
+/// (The OTLP exporter would silently drop anything else.)
+pub(crate) fn header(setting: Setting, name: &str, value: &str) -> Result<(), ConfigError> {
+    let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+    if name.is_empty() || !name.chars().all(token) {
+        return Err(setting.error(
+            name,
+            format!(
+                "{name:?} is not a valid header name (letters, digits and !#$%&'*+-.^_`|~ only)"
+            ),
+        ));
+    }
+    if !value.chars().all(|c| c == '\t' || (' '..='~').contains(&c)) {
+        return Err(setting.error(
+            &format!("{name}={value}"),
+            format!(
+                "the value of header {name:?} may hold visible ASCII, spaces and tabs only; \
+                 percent-encode anything else"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// A human duration such as `15s`, `500ms` or `2m`.
@@ -219,6 +273,34 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("\"b\""));
+    }
+
+    #[test]
+    fn addresses_take_ips_and_host_names() {
+        assert_eq!(
+            socket_addr(S, "127.0.0.1:9464").unwrap(),
+            "127.0.0.1:9464".parse().unwrap()
+        );
+        assert!(socket_addr(S, "localhost:9464").unwrap().ip().is_loopback());
+        for bad in ["localhost", "localhost:http", "127.0.0.1:99999", ":9464x"] {
+            let e = socket_addr(S, bad).unwrap_err();
+            assert_eq!(e.value(), bad);
+        }
+    }
+
+    #[test]
+    fn headers_must_be_valid_http() {
+        assert!(header(S, "authorization", "Bearer abc").is_ok());
+        assert!(header(S, "x api", "1").is_err());
+        assert!(header(S, "", "1").is_err());
+        assert!(header(S, "x-api", "caf\u{e9}").is_err());
+    }
+
+    #[test]
+    fn flags_follow_the_specification() {
+        assert!(flag(S, "TRUE"));
+        assert!(!flag(S, "false"));
+        assert!(!flag(S, "yes"));
     }
 
     #[test]

@@ -16,7 +16,7 @@ use std::fmt;
 /// assert!(msg.contains("prometheus_address"), "{msg}");
 /// assert!(msg.contains("localhost:http"), "{msg}");
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct ConfigError {
     setting: String,
     value: String,
@@ -57,10 +57,28 @@ impl fmt::Display for ConfigError {
     }
 }
 
+/// The message itself, so that `fn main() -> Result<(), Box<dyn Error>>` and `unwrap()` print
+/// the setting, the value and the fix rather than a struct dump.
+impl fmt::Debug for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
 impl std::error::Error for ConfigError {}
 
 /// Why [`crate::init`] or [`crate::Config::install`] failed.
-#[derive(Debug)]
+///
+/// Its `Debug` form is its message, so `?` in `main` reports the fix:
+///
+/// ```
+/// let err = mcp_gateway_metrics::Config::builder()
+///     .cardinality_limit(0)
+///     .install()
+///     .unwrap_err();
+/// assert_eq!(format!("{err:?}"), err.to_string());
+/// assert!(err.to_string().contains("cardinality_limit"));
+/// ```
 #[non_exhaustive]
 pub enum InitError {
     /// A setting is invalid.
@@ -103,6 +121,12 @@ impl fmt::Display for InitError {
                  {endpoint:?}: the OTLP exporter cannot be built ({reason})"
             ),
         }
+    }
+}
+
+impl fmt::Debug for InitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
     }
 }
 

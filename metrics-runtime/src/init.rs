@@ -42,6 +42,7 @@ impl Config {
         if pipeline::global().is_some() {
             return Err(InitError::AlreadyInitialized);
         }
+        warn_if_otlp_unused(&self);
         let (pipeline, otlp) = build_pipeline(&self, None)?;
         let pipeline = Arc::new(pipeline);
         #[cfg(feature = "prometheus")]
@@ -54,7 +55,11 @@ impl Config {
         };
         pipeline::install_global(Arc::clone(&pipeline))
             .map_err(|_| InitError::AlreadyInitialized)?;
+        if self.global && !self.disabled {
+            opentelemetry::global::set_meter_provider(pipeline.provider().clone());
+        }
         Ok(MetricsGuard {
+            otlp_endpoint: self.otlp.as_ref().map(|o| o.endpoint.clone()),
             pipeline,
             #[cfg(feature = "prometheus")]
             endpoint,
@@ -63,15 +68,35 @@ impl Config {
     }
 }
 
-/// Builds a pipeline with the exporters `config` asks for.
+/// An OTLP feature compiled in but OTLP push not selected usually means a forgotten setting:
+/// say so, unless the exporters were chosen explicitly.
+fn warn_if_otlp_unused(config: &Config) {
+    let compiled = cfg!(any(feature = "otlp-http", feature = "otlp-grpc"));
+    if compiled && config.otlp.is_none() && !config.exporters_chosen && !config.disabled {
+        tracing::warn!(
+            target: "mcp_gateway_metrics",
+            "an OTLP feature of mcp-gateway-metrics is compiled in, but OTLP push is off: set \
+             OTEL_METRICS_EXPORTER=otlp (or prometheus,otlp) or call .otlp(..) to push; set \
+             OTEL_METRICS_EXPORTER=prometheus or call .prometheus(true) to silence this"
+        );
+    }
+}
+
+/// Builds a pipeline with the exporters `config` asks for, plus the user's readers and views
+/// and, for a test meter, its reader. A disabled configuration gets a provider without
+/// readers: its instruments record nothing.
 pub(crate) fn build_pipeline(
     config: &Config,
-    test_reader: Option<crate::testing::SharedReader>,
+    test_reader: Option<crate::extensions::SharedReader>,
 ) -> Result<(Pipeline, exporters::OtlpResources), InitError> {
     let mut builder = opentelemetry_sdk::metrics::SdkMeterProvider::builder();
+    if config.disabled {
+        return Ok((Pipeline::build(config, builder), Default::default()));
+    }
     if let Some(reader) = test_reader {
         builder = builder.with_reader(reader);
     }
+    builder = config.extensions.attach(builder);
     #[cfg(feature = "prometheus")]
     let mut registry = None;
     #[cfg(feature = "prometheus")]
@@ -104,6 +129,7 @@ pub(crate) fn build_pipeline(
 #[must_use = "the pipeline shuts down when the guard is dropped; keep it alive until exit"]
 pub struct MetricsGuard {
     pipeline: Arc<Pipeline>,
+    otlp_endpoint: Option<String>,
     #[cfg(feature = "prometheus")]
     endpoint: Option<exporters::prometheus::Endpoint>,
     otlp: exporters::OtlpResources,
@@ -116,6 +142,12 @@ impl MetricsGuard {
         return self.endpoint.as_ref().map(|e| e.address());
         #[cfg(not(feature = "prometheus"))]
         None
+    }
+
+    /// The URL OTLP push exports to, if it is on (the full metrics URL, `/v1/metrics`
+    /// included for OTLP/HTTP): worth a line in the application's startup log.
+    pub fn otlp_endpoint(&self) -> Option<&str> {
+        self.otlp_endpoint.as_deref()
     }
 
     /// Exports everything recorded so far through the push exporters (OTLP) now.
@@ -140,7 +172,10 @@ impl Drop for MetricsGuard {
         drop(self.endpoint.take());
         let pipeline = Arc::clone(&self.pipeline);
         if let Err(e) = off_thread(move || pipeline.provider().shutdown()) {
-            eprintln!("metrics-runtime: shutting the meter provider down failed: {e}");
+            tracing::warn!(
+                target: "mcp_gateway_metrics",
+                "shutting the meter provider down failed: {e}"
+            );
         }
         std::mem::take(&mut self.otlp).shutdown();
     }

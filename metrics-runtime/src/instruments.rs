@@ -46,7 +46,7 @@ impl Bound {
             (bound, value) => {
                 debug_assert!(
                     false,
-                    "metrics-runtime bug: {value:?} does not fit {bound:?}"
+                    "mcp-gateway-metrics bug: {value:?} does not fit {bound:?}"
                 )
             }
         }
@@ -107,7 +107,7 @@ impl Instruments {
             (Instrument::UpDown(u), Measurement::Change(v)) => u.add(v, attrs),
             (_, value) => debug_assert!(
                 false,
-                "metrics-runtime bug: {value:?} does not fit {}",
+                "mcp-gateway-metrics bug: {value:?} does not fit {}",
                 metric.name()
             ),
         }

@@ -66,19 +66,21 @@ mod env;
 mod error;
 mod error_type;
 mod exporters;
+mod extensions;
 mod init;
 mod instruments;
 mod labels;
 mod pending;
 mod pipeline;
 pub mod record;
+pub mod spans;
 pub mod testing;
 mod verdict;
 
 pub use bound_cache::{BoundCache, MAX_SLOTS};
 pub use config::{
-    Config, ConfigBuilder, OtlpProtocol, OtlpSettings, PrometheusSettings, Temporality,
-    DEFAULT_CARDINALITY_LIMIT, DEFAULT_PROMETHEUS_ADDRESS,
+    Config, ConfigBuilder, OtlpCompression, OtlpProtocol, OtlpSettings, PrometheusSettings,
+    Temporality, DEFAULT_CARDINALITY_LIMIT, DEFAULT_PROMETHEUS_ADDRESS,
 };
 pub use context::{EnteredContext, InRequest, RequestContext};
 pub use error::{ConfigError, InitError};
@@ -90,6 +92,12 @@ pub use labels::{CacheType, Direction, OperationType, OutputCheck, UnknownLabelV
 pub use mcp_gateway_metrics_macros::{
     auth_check, cache_lookup, guardrail_check, timeout_op, tool_call, ErrorType,
 };
+/// The OpenTelemetry API this crate records through, re-exported so that your own instruments
+/// (`opentelemetry::global::meter(..)`) are on the same version line.
+pub use opentelemetry;
+/// The OpenTelemetry SDK of the pipeline, for readers and views given to
+/// [`ConfigBuilder::with_reader`] and [`ConfigBuilder::with_view`].
+pub use opentelemetry_sdk;
 pub use pending::{dropped_before_init, pending_before_init, PENDING_CAPACITY};
 pub use pipeline::{Pipeline, SCOPE_NAME};
 pub use verdict::{GuardrailVerdict, Verdict, VerdictSink, Violation};

@@ -2,7 +2,7 @@
 //! it is installed, so a counter bumped during startup is not lost.
 //!
 //! The buffer holds up to [`PENDING_CAPACITY`] measurements. Past that, measurements are
-//! counted as dropped, and a warning goes to standard error once (and again at `init()`), so a
+//! counted as dropped, and a warning goes through `tracing` once (and again at `init()`), so a
 //! program that never calls `init()` cannot grow without bound and cannot lose data silently.
 
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -50,8 +50,9 @@ pub(crate) fn record(metric: Metric, value: Measurement, attrs: &[KeyValue]) {
     } else {
         pending.dropped += 1;
         if pending.dropped == 1 {
-            eprintln!(
-                "metrics-runtime: {PENDING_CAPACITY} measurements were recorded before \
+            tracing::warn!(
+                target: "mcp_gateway_metrics",
+                "{PENDING_CAPACITY} measurements were recorded before \
                  mcp_gateway_metrics::init(); further ones are dropped until it is called"
             );
         }
@@ -69,8 +70,9 @@ pub(crate) fn install(
     }
     pending.items.shrink_to_fit();
     if pending.dropped > 0 {
-        eprintln!(
-            "metrics-runtime: {} measurements recorded before init() were dropped (the first \
+        tracing::warn!(
+            target: "mcp_gateway_metrics",
+            "{} measurements recorded before init() were dropped (the first \
              {PENDING_CAPACITY} were kept); call mcp_gateway_metrics::init() earlier",
             pending.dropped
         );

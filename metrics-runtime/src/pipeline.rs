@@ -21,7 +21,7 @@ use crate::labels::OperationType;
 use crate::pending;
 
 /// The instrumentation scope name of every instrument.
-pub const SCOPE_NAME: &str = "metrics-runtime";
+pub const SCOPE_NAME: &str = "mcp-gateway-metrics";
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -33,6 +33,8 @@ pub struct Pipeline {
     pub(crate) instruments: Instruments,
     pub(crate) prebound: Prebound,
     operation_timeouts: [Duration; OperationType::ALL.len()],
+    #[cfg(feature = "prometheus")]
+    pub(crate) disabled: bool,
     #[cfg(feature = "prometheus")]
     pub(crate) registry: Option<prometheus::Registry>,
 }
@@ -56,6 +58,8 @@ impl Pipeline {
             instruments,
             prebound,
             operation_timeouts: config.operation_timeouts,
+            #[cfg(feature = "prometheus")]
+            disabled: config.disabled,
             #[cfg(feature = "prometheus")]
             registry: None,
         }

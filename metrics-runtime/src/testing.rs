@@ -18,21 +18,19 @@
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use opentelemetry::KeyValue;
-use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::metrics::data::{AggregatedMetrics, MetricData, ResourceMetrics};
 use opentelemetry_sdk::metrics::reader::MetricReader;
-use opentelemetry_sdk::metrics::{
-    InstrumentKind, ManualReader, Pipeline as SdkPipeline, Temporality,
-};
+use opentelemetry_sdk::metrics::ManualReader;
 
 use crate::catalog::{Metric, MetricKind};
 use crate::config::{Config, ConfigBuilder};
 use crate::error::ConfigError;
+use crate::extensions::SharedReader;
 use crate::init::build_pipeline;
 use crate::labels::{CacheType, Direction, OperationType, OutputCheck};
 use crate::pipeline::{self, Pipeline};
@@ -92,7 +90,7 @@ impl TestMeter {
             .build_with_env(|_| None)?;
         config.otlp = None;
         let reader = Arc::new(ManualReader::builder().build());
-        let shared = SharedReader(Arc::clone(&reader));
+        let shared = SharedReader(Arc::clone(&reader) as Arc<dyn MetricReader>);
         let (pipeline, _) = build_pipeline(&config, Some(shared))
             .expect("a test configuration has no exporter that can fail");
         let pipeline = Arc::new(pipeline);
@@ -259,28 +257,6 @@ impl<F: Future> Future for Scoped<F> {
         let result = self.future.as_mut().poll(cx);
         pipeline::set_override(previous);
         result
-    }
-}
-
-/// Lets the test meter keep a handle on the reader it gives the provider.
-#[derive(Debug, Clone)]
-pub(crate) struct SharedReader(Arc<ManualReader>);
-
-impl MetricReader for SharedReader {
-    fn register_pipeline(&self, pipeline: Weak<SdkPipeline>) {
-        self.0.register_pipeline(pipeline)
-    }
-    fn collect(&self, rm: &mut ResourceMetrics) -> OTelSdkResult {
-        self.0.collect(rm)
-    }
-    fn force_flush(&self) -> OTelSdkResult {
-        self.0.force_flush()
-    }
-    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
-        self.0.shutdown_with_timeout(timeout)
-    }
-    fn temporality(&self, kind: InstrumentKind) -> Temporality {
-        self.0.temporality(kind)
     }
 }
 

@@ -53,9 +53,23 @@ fn an_unparsable_endpoint_names_the_setting_and_the_value() {
         &["OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "\"http://\"", "host"],
     );
     assert_names(
-        with_env(otlp().otlp_endpoint("https://collector.example.com"), &[]),
-        &["otlp_endpoint", "https://collector.example.com", "TLS"],
+        with_env(
+            otlp().otlp_endpoint("https://collector.example.com"),
+            &[("OTEL_EXPORTER_OTLP_CERTIFICATE", "/nonexistent/ca.pem")],
+        ),
+        &[
+            "OTEL_EXPORTER_OTLP_CERTIFICATE",
+            "/nonexistent/ca.pem",
+            "cannot read",
+        ],
     );
+    let not_pem = std::env::temp_dir().join(format!("not-a-ca-{}.pem", std::process::id()));
+    std::fs::write(&not_pem, "hello").unwrap();
+    assert_names(
+        with_env(otlp().otlp_certificate(&not_pem), &[]),
+        &["otlp_certificate", "no PEM certificate"],
+    );
+    std::fs::remove_file(&not_pem).unwrap();
     assert_names(
         with_env(Config::builder().prometheus_address("localhost:http"), &[]),
         &[

@@ -3,8 +3,12 @@
 #[cfg(feature = "prometheus")]
 pub mod prometheus;
 
+#[cfg(all(feature = "otlp-http", feature = "otlp-tls"))]
+mod https;
 #[cfg(any(feature = "otlp-http", feature = "otlp-grpc"))]
 mod otlp;
+#[cfg(feature = "otlp-tls")]
+pub(crate) mod tls;
 #[cfg(any(feature = "otlp-http", feature = "otlp-grpc"))]
 pub(crate) use otlp::{attach as attach_otlp, OtlpResources};
 
@@ -31,6 +35,6 @@ pub(crate) fn attach_otlp(
 > {
     Err(crate::InitError::Otlp {
         endpoint: settings.endpoint.clone(),
-        reason: "metrics-runtime was built without the otlp-http and otlp-grpc features".into(),
+        reason: "mcp-gateway-metrics was built without the otlp-http and otlp-grpc features".into(),
     })
 }

@@ -1,5 +1,8 @@
 //! Periodic OTLP push.
 //!
+//! An `https://` endpoint is reached over TLS (feature `otlp-tls`): rustls with ring,
+//! trusting the system's roots and the configured CA certificate.
+//!
 //! Both transports run under the SDK's `PeriodicReader`, which exports from its own thread:
 //! - HTTP uses the blocking `reqwest` client, which is safe on that thread (an async client
 //!   would need a runtime the reader does not have).
@@ -10,7 +13,7 @@
 use opentelemetry_otlp::{MetricExporter, WithExportConfig as _};
 use opentelemetry_sdk::metrics::{MeterProviderBuilder, PeriodicReader};
 
-use crate::config::{OtlpProtocol, OtlpSettings, Temporality};
+use crate::config::{OtlpCompression, OtlpProtocol, OtlpSettings, Temporality};
 use crate::error::InitError;
 
 /// What must outlive the exporter (the gRPC transport's runtime).
@@ -53,6 +56,18 @@ pub(crate) fn attach(
     Ok((builder.with_reader(reader), resources))
 }
 
+fn compression(settings: &OtlpSettings) -> Option<opentelemetry_otlp::Compression> {
+    match settings.compression {
+        OtlpCompression::None => None,
+        OtlpCompression::Gzip => Some(opentelemetry_otlp::Compression::Gzip),
+    }
+}
+
+#[cfg(feature = "otlp-tls")]
+fn uses_tls(settings: &OtlpSettings) -> bool {
+    settings.endpoint.starts_with("https://")
+}
+
 #[cfg(feature = "otlp-http")]
 fn http_exporter(
     settings: &OtlpSettings,
@@ -61,14 +76,26 @@ fn http_exporter(
     use opentelemetry_otlp::WithHttpConfig as _;
     let headers: std::collections::HashMap<String, String> =
         settings.headers.iter().cloned().collect();
-    MetricExporter::builder()
+    let mut builder = MetricExporter::builder()
         .with_http()
         .with_endpoint(settings.endpoint.clone())
         .with_headers(headers)
         .with_timeout(settings.timeout)
-        .with_temporality(temporality)
-        .build()
-        .map_err(|e| e.to_string())
+        .with_temporality(temporality);
+    if let Some(c) = compression(settings) {
+        builder = builder.with_compression(c);
+    }
+    // Configuration refuses https endpoints without `otlp-tls`.
+    #[cfg(feature = "otlp-tls")]
+    if uses_tls(settings) {
+        builder = builder.with_http_client(https_client(settings)?);
+    }
+    builder.build().map_err(|e| e.to_string())
+}
+
+#[cfg(all(feature = "otlp-http", feature = "otlp-tls"))]
+fn https_client(settings: &OtlpSettings) -> Result<super::https::HttpsClient, String> {
+    super::https::HttpsClient::new(settings.certificate.as_deref(), settings.timeout)
 }
 
 #[cfg(not(feature = "otlp-http"))]
@@ -101,16 +128,23 @@ fn grpc_exporter(
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the gRPC runtime: {e}"))?;
+    let mut builder = MetricExporter::builder()
+        .with_tonic()
+        .with_endpoint(settings.endpoint.clone())
+        .with_metadata(metadata)
+        .with_timeout(settings.timeout)
+        .with_temporality(temporality);
+    if let Some(c) = compression(settings) {
+        builder = builder.with_compression(c);
+    }
+    #[cfg(feature = "otlp-tls")]
+    if uses_tls(settings) {
+        builder =
+            builder.with_tls_config(super::tls::tonic_config(settings.certificate.as_deref())?);
+    }
     let exporter = {
         let _inside = runtime.enter();
-        MetricExporter::builder()
-            .with_tonic()
-            .with_endpoint(settings.endpoint.clone())
-            .with_metadata(metadata)
-            .with_timeout(settings.timeout)
-            .with_temporality(temporality)
-            .build()
-            .map_err(|e| e.to_string())?
+        builder.build().map_err(|e| e.to_string())?
     };
     resources.runtime = Some(runtime);
     Ok(exporter)

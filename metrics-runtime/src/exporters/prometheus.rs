@@ -71,6 +71,7 @@ pub fn render() -> String {
 pub(crate) fn render_pipeline(p: &Pipeline) -> String {
     match &p.registry {
         Some(registry) => render_registry(registry),
+        None if p.disabled => "# mcp-gateway-metrics: disabled (OTEL_SDK_DISABLED)\n".to_owned(),
         None => "# mcp-gateway-metrics: the Prometheus exporter is off in this configuration\n"
             .to_owned(),
     }
@@ -136,7 +137,7 @@ fn respond(request: tiny_http::Request, pipeline: &Pipeline) {
         }
         (tiny_http::Method::Get | tiny_http::Method::Head, "/") => {
             tiny_http::Response::from_string(
-                "metrics-runtime: the Prometheus exposition is at /metrics\n",
+                "mcp-gateway-metrics: the Prometheus exposition is at /metrics\n",
             )
             .with_header(header("Content-Type", "text/plain; charset=utf-8"))
         }

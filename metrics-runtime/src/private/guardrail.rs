@@ -12,6 +12,7 @@ use crate::instruments::Measurement;
 use crate::labels::{Direction, OutputCheck};
 use crate::pipeline::{self, Pipeline};
 use crate::record::{self, decimal, emit};
+use crate::spans::{self, CallSpan};
 use crate::verdict::{Verdict, VerdictSink};
 
 use super::Classified;
@@ -62,6 +63,7 @@ pub struct GuardrailCall {
     labels: Labels,
     started: Instant,
     done: bool,
+    span: CallSpan,
 }
 
 impl GuardrailCall {
@@ -89,9 +91,15 @@ impl GuardrailCall {
                     tool: tool.into(),
                 },
             },
+            span: spans::guardrail_check(server, tool, direction.as_str(), endpoint),
             started: Instant::now(),
             done: false,
         }
+    }
+
+    /// The check's span (feature `tracing`), which its body runs in.
+    pub fn span(&self) -> &CallSpan {
+        &self.span
     }
 
     fn names(&self) -> (&str, &str) {
@@ -103,6 +111,7 @@ impl GuardrailCall {
 
     fn request(&self, status: u16) {
         let seconds = self.started.elapsed().as_secs_f64();
+        spans::record_u64(&self.span, "status_code", u64::from(status));
         match &self.labels {
             Labels::Bound(h) if status == 200 => {
                 h.ok_requests.add(1);
@@ -131,17 +140,22 @@ impl GuardrailCall {
         self.done = true;
         self.request(verdict.status_code());
         let (server, tool) = self.names();
-        verdict.report(&mut Findings {
+        let mut findings = Findings {
             direction: self.direction,
             server,
             tool,
-        });
+            blocked: false,
+        };
+        verdict.report(&mut findings);
+        let name = if findings.blocked { "block" } else { "allow" };
+        spans::record(&self.span, "verdict", name);
     }
 
     /// Records a check that failed with an error of this status.
     pub fn finish_status(mut self, status: u16) {
         self.done = true;
         self.request(status);
+        spans::record(&self.span, "verdict", "error");
     }
 }
 
@@ -149,6 +163,7 @@ impl Drop for GuardrailCall {
     fn drop(&mut self) {
         if !self.done {
             self.request(if std::thread::panicking() { 500 } else { 499 });
+            spans::record(&self.span, "verdict", "error");
         }
     }
 }
@@ -158,6 +173,7 @@ struct Findings<'a> {
     direction: Direction,
     server: &'a str,
     tool: &'a str,
+    blocked: bool,
 }
 
 impl VerdictSink for Findings<'_> {
@@ -174,6 +190,7 @@ impl VerdictSink for Findings<'_> {
     }
 
     fn blocked(&mut self, reason: &str) {
+        self.blocked = true;
         record::tool_call_blocked(self.server, self.tool, reason);
         context::note_block_counted();
     }

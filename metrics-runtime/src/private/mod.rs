@@ -10,6 +10,7 @@ mod timeout;
 mod tool_call;
 
 pub use crate::record::TimeoutOutcome;
+pub use crate::spans::{enter, instrument};
 pub use classify::{Classified, Classify, ViaAnything, ViaErrorType, ViaTypeName};
 pub use flow::{label, once, Branch, FromResidual, LabelValue};
 pub use guardrail::{guardrail_finish, GuardrailCall, GuardrailResult, GuardrailSite};

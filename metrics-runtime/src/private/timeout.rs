@@ -18,9 +18,9 @@ pub async fn enforce<F: Future>(op: &TimeoutOperation, future: F) -> Option<F::O
     if tokio::runtime::Handle::try_current().is_err() {
         static WARNED: AtomicBool = AtomicBool::new(false);
         if !WARNED.swap(true, Ordering::Relaxed) {
-            eprintln!(
-                "metrics-runtime: #[timeout_op] ran outside a tokio runtime; its deadline is \
-                 observed, not enforced"
+            tracing::warn!(
+                target: "mcp_gateway_metrics",
+                "#[timeout_op] ran outside a tokio runtime; its deadline is observed, not enforced"
             );
         }
         return Some(future.await);

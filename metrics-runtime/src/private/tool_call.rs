@@ -5,6 +5,7 @@ use tokio::time::Instant;
 use crate::bound_cache::BoundCache;
 use crate::context;
 use crate::record::{record_unbound, Outcome, ToolCallHandles, ToolCallLabels};
+use crate::spans::{self, CallSpan};
 
 use super::Classified;
 
@@ -36,6 +37,7 @@ pub struct ToolCallGuard {
     blocks_before: u64,
     timed_out: bool,
     done: bool,
+    span: CallSpan,
 }
 
 impl ToolCallGuard {
@@ -71,8 +73,14 @@ impl ToolCallGuard {
             blocks_before,
             timed_out: false,
             done: false,
+            span: spans::tool_call(server, tool),
             started: Instant::now(),
         }
+    }
+
+    /// The call's span (feature `tracing`), which its body runs in.
+    pub fn span(&self) -> &CallSpan {
+        &self.span
     }
 
     /// The call was cut off by its `#[timeout_op]` deadline: it ends as a failure with
@@ -97,6 +105,16 @@ impl ToolCallGuard {
 
     fn record(&self, outcome: Outcome<'_>) {
         let elapsed = self.started.elapsed();
+        let (name, field, value) = match outcome {
+            Outcome::Success => ("success", "", ""),
+            Outcome::Failure { error_type } => ("failure", "error_type", error_type),
+            Outcome::Crash { error_type } => ("crash", "error_type", error_type),
+            Outcome::Blocked { reason } => ("blocked", "reason", reason),
+        };
+        spans::record(&self.span, "outcome", name);
+        if !field.is_empty() {
+            spans::record(&self.span, field, value);
+        }
         // A guardrail check of this request that already counted the block.
         let count_block = context::blocks_counted() == self.blocks_before;
         match &self.labels {

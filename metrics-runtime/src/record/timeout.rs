@@ -11,6 +11,7 @@ use crate::catalog::Metric;
 use crate::instruments::Measurement;
 use crate::labels::OperationType;
 use crate::pipeline::{self, PipelineRef};
+use crate::spans::{self, CallSpan};
 
 /// The timeout configured for an operation type in the current pipeline (the gateway's
 /// default before `init()`).
@@ -54,6 +55,16 @@ pub enum Escalation {
 }
 
 impl Escalation {
+    /// `normal`, `warn`, `timeout` or `fail`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Escalation::Normal => "normal",
+            Escalation::Warn => "warn",
+            Escalation::Timeout => "timeout",
+            Escalation::Fail => "fail",
+        }
+    }
+
     /// The level of an elapsed time against a timeout.
     ///
     /// ```
@@ -111,6 +122,7 @@ pub struct TimeoutOperation {
     started: Instant,
     pipeline: Option<PipelineRef>,
     finished: bool,
+    span: CallSpan,
     _active: ActiveGuard,
 }
 
@@ -129,8 +141,14 @@ impl TimeoutOperation {
             started: Instant::now(),
             pipeline,
             finished: false,
+            span: spans::timeout_op(op.as_str(), timeout.as_millis() as u64),
             _active: active,
         }
+    }
+
+    /// The operation's span (feature `tracing`; see [`crate::spans`]).
+    pub fn span(&self) -> &CallSpan {
+        &self.span
     }
 
     /// The operation type.
@@ -160,13 +178,21 @@ impl TimeoutOperation {
     }
 
     fn record(&self, outcome: TimeoutOutcome) -> Escalation {
-        record_finished(
+        let escalation = record_finished(
             self.pipeline.as_deref(),
             self.op,
             self.timeout,
             self.started.elapsed(),
             outcome,
-        )
+        );
+        let name = match outcome {
+            TimeoutOutcome::Completed => "completed",
+            TimeoutOutcome::TimedOut => "timed_out",
+            TimeoutOutcome::Cancelled => "cancelled",
+        };
+        spans::record(&self.span, "outcome", name);
+        spans::record(&self.span, "escalation", escalation.as_str());
+        escalation
     }
 }
 

@@ -1,0 +1,74 @@
+//! Feature `otlp-tls`: OTLP/HTTP push to an `https://` receiver whose certificate comes from a
+//! private CA, trusted through `OTEL_EXPORTER_OTLP_CERTIFICATE`, with gzip compression.
+
+use std::time::Duration;
+
+use mcp_gateway_metrics::{record, CacheType, Config, OtlpCompression, OtlpProtocol};
+use opentelemetry_proto::tonic::metrics::v1::metric::Data;
+use opentelemetry_proto::tonic::metrics::v1::number_data_point::Value;
+use tests::otlp_receiver::tls::{HttpsReceiver, TestPki};
+use tests::otlp_receiver::Export;
+use tests::prometheus::TempDir;
+
+fn tools_hits(export: &Export) -> i64 {
+    export
+        .request
+        .resource_metrics
+        .iter()
+        .flat_map(|rm| &rm.scope_metrics)
+        .flat_map(|sm| &sm.metrics)
+        .filter(|m| m.name == "enkrypt_cache_hits_total")
+        .filter_map(|m| match &m.data {
+            Some(Data::Sum(sum)) => Some(&sum.data_points),
+            _ => None,
+        })
+        .flatten()
+        .map(|dp| match dp.value {
+            Some(Value::AsInt(v)) => v,
+            _ => 0,
+        })
+        .sum()
+}
+
+#[test]
+fn https_push_trusts_the_configured_ca_and_compresses_with_gzip() {
+    let pki = TestPki::new();
+    let dir = TempDir::new("otlp-tls");
+    let ca = pki.write_ca(&dir.0);
+    // The standard variable, as an operator would set it (this process's only test).
+    std::env::set_var("OTEL_EXPORTER_OTLP_CERTIFICATE", &ca);
+    let receiver = HttpsReceiver::start(&pki);
+    let guard = Config::builder()
+        .service_name("tls-test")
+        .prometheus(false)
+        .otlp(OtlpProtocol::HttpProtobuf)
+        .otlp_endpoint(receiver.url())
+        .otlp_compression(OtlpCompression::Gzip)
+        .export_interval(Duration::from_secs(3600))
+        .install()
+        .unwrap();
+    assert_eq!(
+        guard.otlp_endpoint(),
+        Some(format!("{}/v1/metrics", receiver.url()).as_str())
+    );
+
+    record::cache_hit(CacheType::Tools);
+    record::cache_hit(CacheType::Tools);
+    guard.flush().unwrap();
+    let exports = receiver
+        .exports
+        .wait_for(Duration::from_secs(20), |e| !e.is_empty());
+    let export = exports.last().expect("an export arrived over TLS");
+    assert_eq!(export.path, "/v1/metrics");
+    assert_eq!(
+        export.headers.get("content-encoding").map(String::as_str),
+        Some("gzip")
+    );
+    assert_eq!(tools_hits(export), 2);
+    assert_eq!(
+        receiver
+            .failed_handshakes
+            .load(std::sync::atomic::Ordering::SeqCst),
+        0
+    );
+}

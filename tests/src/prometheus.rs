@@ -1,6 +1,6 @@
-//! A real Prometheus server for the end-to-end tests: binaries from
-//! `infra/scripts/fetch-prometheus.sh`, a process on a loopback port, queried through its HTTP
-//! API.
+//! A real Prometheus server for the end-to-end tests: binaries from `PROMETHEUS_BIN` /
+//! `PROMTOOL_BIN`, else from `infra/scripts/fetch-prometheus.sh`; a process on a loopback
+//! port, queried through its HTTP API.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -18,8 +18,36 @@ pub fn repo() -> PathBuf {
         .unwrap()
 }
 
-/// The directory holding `prometheus` and `promtool`, fetched once per test binary.
-pub fn bin_dir() -> PathBuf {
+/// How to provide the binaries, for the failure messages.
+const HOW_TO_PROVIDE: &str = "set PROMETHEUS_BIN and PROMTOOL_BIN to a Prometheus 2.x or 3.x \
+     installation's `prometheus` and `promtool`, or let infra/scripts/fetch-prometheus.sh \
+     fetch them (it needs a machine with a Debian apt mirror configured)";
+
+/// The `prometheus` binary: `PROMETHEUS_BIN` if set, else fetched once per test binary.
+pub fn prometheus_bin() -> PathBuf {
+    binary("PROMETHEUS_BIN", "prometheus")
+}
+
+/// The `promtool` binary: `PROMTOOL_BIN` if set, else fetched once per test binary.
+pub fn promtool_bin() -> PathBuf {
+    binary("PROMTOOL_BIN", "promtool")
+}
+
+fn binary(var: &str, name: &str) -> PathBuf {
+    if let Some(path) = std::env::var_os(var).filter(|p| !p.is_empty()) {
+        let path = PathBuf::from(path);
+        assert!(
+            path.is_file(),
+            "{var}={} is not a file: {HOW_TO_PROVIDE}",
+            path.display()
+        );
+        return path;
+    }
+    fetched_dir().join(name)
+}
+
+/// The directory infra/scripts/fetch-prometheus.sh fills, fetched once per test binary.
+fn fetched_dir() -> PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let out = Command::new("bash")
@@ -29,7 +57,7 @@ pub fn bin_dir() -> PathBuf {
             .expect("bash runs");
         assert!(
             out.status.success(),
-            "infra/scripts/fetch-prometheus.sh failed"
+            "infra/scripts/fetch-prometheus.sh could not provide Prometheus: {HOW_TO_PROVIDE}"
         );
         PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
     })
@@ -38,7 +66,7 @@ pub fn bin_dir() -> PathBuf {
 
 /// Runs `promtool args...` in `dir`; returns its combined output, failing on a non-zero exit.
 pub fn promtool(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new(bin_dir().join("promtool"))
+    let out = Command::new(promtool_bin())
         .args(args)
         .current_dir(dir)
         .output()
@@ -96,7 +124,7 @@ impl Prometheus {
         let config_path = dir.0.join("prometheus.yml");
         std::fs::write(&config_path, config).unwrap();
         let port = free_port();
-        let child = Command::new(bin_dir().join("prometheus"))
+        let child = Command::new(prometheus_bin())
             .arg(format!("--config.file={}", config_path.display()))
             .arg(format!(
                 "--storage.tsdb.path={}",

@@ -7,7 +7,9 @@
 //! - `timeout/macro` vs `timeout/tokio_timeout`: `#[timeout_op]` on an async fn against a bare
 //!   `tokio::time::timeout` around the same body.
 //!
-//! Run with `cargo bench -p benches`. The compile-out comparison is in
+//! Run with `cargo bench -p benches`. With `--features tracing` the runtime's spans are
+//! compiled in, and `tool_call/macro_recording_spans` runs the macro under a subscriber that
+//! records every span (`tracing_subscriber::registry()`). The compile-out comparison is in
 //! `tests/compile-out/benches/off.rs` (a build with the `off` feature).
 
 use std::hint::black_box;
@@ -140,6 +142,15 @@ fn tool_call_overhead(c: &mut Criterion) {
         })
     });
     group.bench_function("macro", |b| {
+        b.iter(|| {
+            let (s, t) = next();
+            instrumented(black_box(s), black_box(t))
+        })
+    });
+    #[cfg(feature = "tracing")]
+    group.bench_function("macro_recording_spans", |b| {
+        use tracing_subscriber::util::SubscriberInitExt as _;
+        let _subscriber = tracing_subscriber::registry().set_default();
         b.iter(|| {
             let (s, t) = next();
             instrumented(black_box(s), black_box(t))

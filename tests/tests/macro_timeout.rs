@@ -223,3 +223,52 @@ async fn futures_catch_unwind<F: std::future::Future>(future: F) -> std::thread:
     })
     .await
 }
+
+#[timeout_op(operation = "discovery", timeout = "10ms")]
+async fn hogs_its_thread() -> Result<(), Timeout> {
+    // Blocks the thread past the deadline, as a loaded machine would delay the timer.
+    std::thread::sleep(Duration::from_millis(40));
+    tokio::task::yield_now().await;
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_deadline_that_fires_late_is_still_the_timeout_level() {
+    let meter = TestMeter::new();
+    assert!(hogs_its_thread().await.is_err(), "cut off by its deadline");
+    let d = "discovery";
+    assert_eq!(op(&meter, "enkrypt_timeout_operations_timed_out", d), 1);
+    assert_eq!(op(&meter, "enkrypt_timeout_escalation_timeout", d), 1);
+    assert_eq!(op(&meter, "enkrypt_timeout_escalation_fail", d), 0, "400 % late, not a failure");
+}
+
+#[test]
+fn a_cancelled_operation_reaches_no_escalation_level() {
+    use mcp_gateway_metrics::record::{timeout_operation, Escalation, TimeoutOutcome};
+    let meter = TestMeter::new();
+    let limit = Duration::from_millis(100);
+    for elapsed in [95, 110, 200] {
+        let level = timeout_operation(
+            OperationType::Auth,
+            limit,
+            Duration::from_millis(elapsed),
+            TimeoutOutcome::Cancelled,
+        );
+        assert_eq!(level, Escalation::Normal, "{elapsed} ms");
+    }
+    let a = "auth";
+    assert_eq!(op(&meter, "enkrypt_timeout_operations_cancelled", a), 3);
+    for level in ["warn", "timeout", "fail"] {
+        let name = format!("enkrypt_timeout_escalation_{level}");
+        assert_eq!(op(&meter, &name, a), 0, "{level}");
+    }
+    // An operation that finished by itself keeps the ratio rule, overruns included.
+    let level = timeout_operation(
+        OperationType::Auth,
+        limit,
+        Duration::from_millis(130),
+        TimeoutOutcome::Completed,
+    );
+    assert_eq!(level, Escalation::Fail);
+}

@@ -35,9 +35,12 @@ pub enum TimeoutOutcome {
     /// it finished within its timeout, as timed out otherwise (an observed, not enforced,
     /// operation can overrun).
     Completed,
-    /// The deadline cut it off.
+    /// The deadline cut it off. Its escalation level is `timeout`, however late the
+    /// scheduler ran the cut-off (a deadline that fires late under load is still the
+    /// deadline, not a failure).
     TimedOut,
-    /// It, or its caller, was cancelled before it finished.
+    /// It, or its caller, was cancelled before it finished. It reaches no escalation level:
+    /// it did not run to any threshold of its own.
     Cancelled,
 }
 
@@ -227,6 +230,17 @@ pub fn timeout_operation(
     record_finished(pipeline.as_deref(), op, timeout, elapsed, outcome)
 }
 
+/// The escalation level an operation reached: the ratio rule for an operation that finished
+/// by itself (an observed one can overrun into `fail`), `timeout` for one its deadline cut
+/// off, none (`Normal`) for a cancelled one.
+fn escalation_of(outcome: TimeoutOutcome, elapsed: Duration, timeout: Duration) -> Escalation {
+    match outcome {
+        TimeoutOutcome::Completed => Escalation::of(elapsed, timeout),
+        TimeoutOutcome::TimedOut => Escalation::Timeout,
+        TimeoutOutcome::Cancelled => Escalation::Normal,
+    }
+}
+
 fn record_finished(
     pipeline: Option<&crate::pipeline::Pipeline>,
     op: OperationType,
@@ -234,7 +248,7 @@ fn record_finished(
     elapsed: Duration,
     outcome: TimeoutOutcome,
 ) -> Escalation {
-    let escalation = Escalation::of(elapsed, timeout);
+    let escalation = escalation_of(outcome, elapsed, timeout);
     let result = match outcome {
         TimeoutOutcome::Cancelled => Metric::TimeoutOperationsCancelled,
         TimeoutOutcome::TimedOut => Metric::TimeoutOperationsTimedOut,

@@ -519,6 +519,13 @@ fn generate(plan: Plan, mut func: Func) -> TokenStream {
         outer.clone()
     };
     let item = func_rewrite(&mut func, &rt, |run| {
+        // The call is current while its body runs, so that a guardrail check inside that
+        // counts a block tells it.
+        let run = if has_call {
+            in_call(run, runs_async, &p)
+        } else {
+            run
+        };
         let run = match &inner {
             Some(guard) => in_span(run, guard, runs_async, &p),
             None => run,
@@ -590,6 +597,19 @@ fn func_rewrite(
         item: func.item.clone(),
     };
     std::mem::replace(func, placeholder).rewrite_body(rt, wrap)
+}
+
+/// `run` with the tool call of `__mr_call` current.
+fn in_call(run: TokenStream, runs_async: bool, p: &TokenStream) -> TokenStream {
+    if runs_async {
+        let future = strip_await(run);
+        quote!(#p::in_call(__mr_call.state(), #future).await)
+    } else {
+        quote!({
+            let __mr_in_call = #p::CallScope::enter(__mr_call.state());
+            #run
+        })
+    }
 }
 
 /// `run` inside the span of `guard`: an async body instrumented (the span follows it across

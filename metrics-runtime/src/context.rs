@@ -9,7 +9,6 @@
 use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
@@ -31,9 +30,6 @@ pub struct RequestContext {
 struct Inner {
     project_id: Box<str>,
     user_id: Option<Box<str>>,
-    /// Blocks already counted in `enkrypt_tool_call_blocked_total` by a guardrail check of
-    /// this request, so the tool call that ends blocked does not count them twice.
-    blocks_counted: AtomicU64,
 }
 
 thread_local! {
@@ -47,7 +43,6 @@ impl RequestContext {
             inner: Arc::new(Inner {
                 project_id: project_id.into(),
                 user_id: None,
-                blocks_counted: AtomicU64::new(0),
             }),
         }
     }
@@ -58,7 +53,6 @@ impl RequestContext {
             inner: Arc::new(Inner {
                 project_id: self.inner.project_id.clone(),
                 user_id: Some(user_id.into()),
-                blocks_counted: AtomicU64::new(self.inner.blocks_counted.load(Ordering::Relaxed)),
             }),
         }
     }
@@ -66,11 +60,6 @@ impl RequestContext {
     /// The project id.
     pub fn project_id(&self) -> &str {
         &self.inner.project_id
-    }
-
-    /// How many blocks this request's guardrail checks have counted.
-    pub(crate) fn blocks(&self) -> u64 {
-        self.inner.blocks_counted.load(Ordering::Relaxed)
     }
 
     /// The user id, if known.
@@ -121,20 +110,6 @@ pub(crate) fn with_current<R>(f: impl FnOnce(Option<&RequestContext>) -> R) -> R
         Ok(c) => f(c.as_ref()),
         Err(_) => f(None),
     })
-}
-
-/// How many blocks the current request has counted so far (0 without a context).
-pub(crate) fn blocks_counted() -> u64 {
-    with_current(|c| c.map_or(0, RequestContext::blocks))
-}
-
-/// Notes that a block was counted for the current request.
-pub(crate) fn note_block_counted() {
-    with_current(|c| {
-        if let Some(c) = c {
-            c.inner.blocks_counted.fetch_add(1, Ordering::Relaxed);
-        }
-    });
 }
 
 fn swap(context: Option<RequestContext>) -> Option<RequestContext> {

@@ -240,7 +240,11 @@ async fn a_deadline_that_fires_late_is_still_the_timeout_level() {
     let d = "discovery";
     assert_eq!(op(&meter, "enkrypt_timeout_operations_timed_out", d), 1);
     assert_eq!(op(&meter, "enkrypt_timeout_escalation_timeout", d), 1);
-    assert_eq!(op(&meter, "enkrypt_timeout_escalation_fail", d), 0, "400 % late, not a failure");
+    assert_eq!(
+        op(&meter, "enkrypt_timeout_escalation_fail", d),
+        0,
+        "400 % late, not a failure"
+    );
 }
 
 #[test]

@@ -7,7 +7,6 @@ use opentelemetry::KeyValue;
 
 use crate::bound_cache::BoundCache;
 use crate::catalog::Metric;
-use crate::context;
 use crate::instruments::Measurement;
 use crate::labels::{Direction, OutputCheck};
 use crate::pipeline::{self, Pipeline};
@@ -191,8 +190,9 @@ impl VerdictSink for Findings<'_> {
 
     fn blocked(&mut self, reason: &str) {
         self.blocked = true;
-        record::tool_call_blocked(self.server, self.tool, reason);
-        context::note_block_counted();
+        if super::call_scope::claim_block() {
+            record::tool_call_blocked(self.server, self.tool, reason);
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 //! which always come from the same release (`mcp-gateway-metrics` pins `mcp-gateway-metrics-macros` exactly).
 //! Expansions name these items by absolute path, `::mcp_gateway_metrics::__private::...`.
 
+mod call_scope;
 mod classify;
 mod flow;
 mod guardrail;
@@ -11,6 +12,7 @@ mod tool_call;
 
 pub use crate::record::TimeoutOutcome;
 pub use crate::spans::{enter, instrument};
+pub use call_scope::{in_call, CallScope, CallState, InCall};
 pub use classify::{Classified, Classify, ViaAnything, ViaErrorType, ViaTypeName};
 pub use flow::{label, once, Branch, FromResidual, LabelValue};
 pub use guardrail::{guardrail_finish, GuardrailCall, GuardrailResult, GuardrailSite};

@@ -7,6 +7,7 @@ use crate::context;
 use crate::record::{record_unbound, Outcome, ToolCallHandles, ToolCallLabels};
 use crate::spans::{self, CallSpan};
 
+use super::call_scope::CallState;
 use super::Classified;
 
 /// Per call site: the handles bound to each label set the site has seen.
@@ -34,7 +35,7 @@ enum Labels {
 pub struct ToolCallGuard {
     labels: Labels,
     started: Instant,
-    blocks_before: u64,
+    state: CallState,
     timed_out: bool,
     done: bool,
     span: CallSpan,
@@ -60,22 +61,24 @@ impl ToolCallGuard {
                 }),
             }
         };
-        // One look at the request context: the project (unless given) and its block count.
-        let (labels, blocks_before) = context::with_current(|c| {
-            let project = project.unwrap_or_else(|| c.map_or("unknown", |c| c.project_id()));
-            (
-                resolve(project),
-                c.map_or(0, context::RequestContext::blocks),
-            )
-        });
+        // The project: as given, else the request context's.
+        let labels = match project {
+            Some(project) => resolve(project),
+            None => context::with_current(|c| resolve(c.map_or("unknown", |c| c.project_id()))),
+        };
         ToolCallGuard {
             labels,
-            blocks_before,
+            state: CallState::default(),
             timed_out: false,
             done: false,
             span: spans::tool_call(server, tool),
             started: Instant::now(),
         }
+    }
+
+    /// What the guardrail checks inside the call tell it (see [`super::in_call`]).
+    pub fn state(&self) -> &CallState {
+        &self.state
     }
 
     /// The call's span (feature `tracing`), which its body runs in.
@@ -115,8 +118,8 @@ impl ToolCallGuard {
         if !field.is_empty() {
             spans::record(&self.span, field, value);
         }
-        // A guardrail check of this request that already counted the block.
-        let count_block = context::blocks_counted() == self.blocks_before;
+        // A guardrail check inside this call may have counted the block already.
+        let count_block = !self.state.block_counted();
         match &self.labels {
             Labels::Bound(h) => h.finish(outcome, elapsed, count_block),
             Labels::Owned(l) => record_unbound(

@@ -105,15 +105,32 @@ impl RequestContext {
 }
 
 /// Runs `f` with the current context (without cloning it).
+///
+/// During thread-local teardown (a future dropped by a thread-local's destructor) there is no
+/// current context.
 pub(crate) fn with_current<R>(f: impl FnOnce(Option<&RequestContext>) -> R) -> R {
-    CURRENT.with(|c| match c.try_borrow() {
-        Ok(c) => f(c.as_ref()),
-        Err(_) => f(None),
-    })
+    let mut f = Some(f);
+    let mut call = |c: Option<&RequestContext>| (f.take().expect("called once"))(c);
+    match CURRENT.try_with(|c| match c.try_borrow() {
+        Ok(c) => call(c.as_ref()),
+        Err(_) => call(None),
+    }) {
+        Ok(r) => r,
+        Err(_) => call(None),
+    }
 }
 
+/// Makes `context` current, returning the previous one; during thread-local teardown it
+/// changes nothing.
 fn swap(context: Option<RequestContext>) -> Option<RequestContext> {
-    CURRENT.with(|c| std::mem::replace(&mut *c.borrow_mut(), context))
+    CURRENT
+        .try_with(|c| {
+            c.try_borrow_mut()
+                .ok()
+                .and_then(|mut c| std::mem::replace(&mut *c, context))
+        })
+        .ok()
+        .flatten()
 }
 
 /// Restores the previous context when dropped.

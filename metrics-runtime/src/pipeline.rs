@@ -125,7 +125,10 @@ fn catalog_view(config: &Config) -> impl Fn(&SdkInstrument) -> Option<Stream> + 
 static GLOBAL: OnceLock<Arc<Pipeline>> = OnceLock::new();
 
 thread_local! {
-    static OVERRIDE: RefCell<Option<Arc<Pipeline>>> = const { RefCell::new(None) };
+    /// The test meters of this thread, most recent last: the last one is current. A stack
+    /// rather than a saved "previous", so that meters dropped out of creation order never
+    /// leave a dead one current.
+    static OVERRIDE: RefCell<Vec<Arc<Pipeline>>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Installs `pipeline` as the process's pipeline and replays what was recorded before.
@@ -140,22 +143,26 @@ pub(crate) fn global() -> Option<&'static Arc<Pipeline>> {
     GLOBAL.get()
 }
 
-/// Runs `f` with the pipeline recordings of this thread go to: the thread's override (a test
-/// meter) if any, else the global pipeline. `None` before [`crate::init`].
+/// Runs `f` with the pipeline recordings of this thread go to: the thread's most recent test
+/// meter if any, else the global pipeline. `None` before [`crate::init`].
 ///
 /// With the `off` feature there is never a current pipeline: every recording is a no-op.
+/// During thread-local teardown (a future dropped by a thread-local's destructor) the thread's
+/// test meters are gone: the global pipeline is current.
 #[inline]
 pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Arc<Pipeline>>) -> R) -> R {
     if cfg!(feature = "off") {
         return f(None);
     }
-    OVERRIDE.with(|o| match o.try_borrow() {
-        Ok(o) => match o.as_ref() {
-            Some(p) => f(Some(p)),
-            None => f(GLOBAL.get()),
-        },
-        Err(_) => f(GLOBAL.get()),
-    })
+    let mut f = Some(f);
+    let mut call = |p: Option<&Arc<Pipeline>>| (f.take().expect("called once"))(p);
+    match OVERRIDE.try_with(|o| match o.try_borrow() {
+        Ok(stack) => call(stack.last().or_else(|| GLOBAL.get())),
+        Err(_) => call(GLOBAL.get()),
+    }) {
+        Ok(r) => r,
+        Err(_) => call(GLOBAL.get()),
+    }
 }
 
 /// A handle on a pipeline that a guard keeps until it records its end: the global pipeline by
@@ -184,7 +191,10 @@ pub(crate) fn current() -> Option<PipelineRef> {
     if cfg!(feature = "off") {
         return None;
     }
-    let local = OVERRIDE.with(|o| o.try_borrow().ok().and_then(|o| o.clone()));
+    let local = OVERRIDE
+        .try_with(|o| o.try_borrow().ok().and_then(|o| o.last().cloned()))
+        .ok()
+        .flatten();
     match local {
         Some(p) => Some(PipelineRef::Local(p)),
         None => GLOBAL.get().map(|p| PipelineRef::Global(p)),
@@ -199,7 +209,23 @@ pub(crate) fn record(metric: Metric, value: Measurement, attrs: &[KeyValue]) {
     })
 }
 
-/// Routes this thread's recordings to `pipeline` until the returned value is dropped.
-pub(crate) fn set_override(pipeline: Option<Arc<Pipeline>>) -> Option<Arc<Pipeline>> {
-    OVERRIDE.with(|o| std::mem::replace(&mut *o.borrow_mut(), pipeline))
+/// Makes `pipeline` this thread's current one (a test meter, or a scoped future's poll).
+pub(crate) fn push_override(pipeline: &Arc<Pipeline>) {
+    let _ = OVERRIDE.try_with(|o| {
+        if let Ok(mut stack) = o.try_borrow_mut() {
+            stack.push(Arc::clone(pipeline));
+        }
+    });
+}
+
+/// Takes the most recent entry of `pipeline` off this thread's stack, wherever it is: a meter
+/// dropped out of creation order leaves the others as they were.
+pub(crate) fn remove_override(pipeline: &Arc<Pipeline>) {
+    let _ = OVERRIDE.try_with(|o| {
+        if let Ok(mut stack) = o.try_borrow_mut() {
+            if let Some(i) = stack.iter().rposition(|p| Arc::ptr_eq(p, pipeline)) {
+                stack.remove(i);
+            }
+        }
+    });
 }

@@ -63,7 +63,6 @@ pub struct HistogramSnapshot {
 pub struct TestMeter {
     pipeline: Arc<Pipeline>,
     reader: Arc<ManualReader>,
-    previous: Option<Arc<Pipeline>>,
     // Installed on this thread: it must be dropped here too.
     _not_send: PhantomData<*const ()>,
 }
@@ -94,20 +93,21 @@ impl TestMeter {
         let (pipeline, _) = build_pipeline(&config, Some(shared))
             .expect("a test configuration has no exporter that can fail");
         let pipeline = Arc::new(pipeline);
-        let previous = pipeline::set_override(Some(Arc::clone(&pipeline)));
+        pipeline::push_override(&pipeline);
         Ok(TestMeter {
             pipeline,
             reader,
-            previous,
             _not_send: PhantomData,
         })
     }
 
     /// Runs `future` with its recordings routed to this meter, on whatever thread polls it.
+    ///
+    /// Whatever thread polls it, or drops it unfinished, records into this meter.
     pub fn scope<F: Future>(&self, future: F) -> Scoped<F> {
         Scoped {
             pipeline: Arc::clone(&self.pipeline),
-            future: Box::pin(future),
+            future: Some(Box::pin(future)),
         }
     }
 
@@ -237,7 +237,7 @@ fn matches(attrs: &[&KeyValue], labels: &[(&str, &str)]) -> bool {
 
 impl Drop for TestMeter {
     fn drop(&mut self) {
-        pipeline::set_override(self.previous.take());
+        pipeline::remove_override(&self.pipeline);
         let _ = self.pipeline.provider().shutdown();
     }
 }
@@ -246,17 +246,45 @@ impl Drop for TestMeter {
 #[derive(Debug)]
 pub struct Scoped<F> {
     pipeline: Arc<Pipeline>,
-    future: Pin<Box<F>>,
+    /// `None` once dropped.
+    future: Option<Pin<Box<F>>>,
+}
+
+/// Current while it lives: pushed on the thread's stack, taken off on drop (also when the
+/// poll panics).
+struct Current<'a>(&'a Arc<Pipeline>);
+
+impl<'a> Current<'a> {
+    fn enter(pipeline: &'a Arc<Pipeline>) -> Self {
+        pipeline::push_override(pipeline);
+        Current(pipeline)
+    }
+}
+
+impl Drop for Current<'_> {
+    fn drop(&mut self) {
+        pipeline::remove_override(self.0);
+    }
 }
 
 impl<F: Future> Future for Scoped<F> {
     type Output = F::Output;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        let previous = pipeline::set_override(Some(Arc::clone(&self.pipeline)));
-        let result = self.future.as_mut().poll(cx);
-        pipeline::set_override(previous);
-        result
+        let this = &mut *self;
+        let _current = Current::enter(&this.pipeline);
+        match this.future.as_mut() {
+            Some(future) => future.as_mut().poll(cx),
+            None => Poll::Pending,
+        }
+    }
+}
+
+impl<F> Drop for Scoped<F> {
+    fn drop(&mut self) {
+        // An unfinished future's guards record their end (a cancellation) into this meter.
+        let _current = Current::enter(&self.pipeline);
+        drop(self.future.take());
     }
 }
 

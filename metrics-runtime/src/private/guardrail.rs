@@ -9,8 +9,8 @@ use crate::bound_cache::BoundCache;
 use crate::catalog::Metric;
 use crate::instruments::Measurement;
 use crate::labels::{Direction, OutputCheck};
-use crate::pipeline::{self, Pipeline};
-use crate::record::{self, decimal, emit};
+use crate::pipeline::{self, Pipeline, PipelineRef};
+use crate::record::{self, decimal, emit_in};
 use crate::spans::{self, CallSpan};
 use crate::verdict::{Verdict, VerdictSink};
 
@@ -57,6 +57,8 @@ enum Labels {
 #[derive(Debug)]
 #[must_use]
 pub struct GuardrailCall {
+    /// The pipeline current when the check started: every measurement of it goes there.
+    pipeline: Option<PipelineRef>,
     endpoint: &'static str,
     direction: Direction,
     labels: Labels,
@@ -75,12 +77,14 @@ impl GuardrailCall {
         server: &str,
         tool: &str,
     ) -> Self {
-        let bound = pipeline::with_current(|p| {
-            site.get_or_bind(p?, &[server, tool], |p| {
+        let pipeline = pipeline::current();
+        let bound = pipeline.as_deref().and_then(|p| {
+            site.get_or_bind(p, &[server, tool], |p| {
                 GuardrailHandles::bind(p, endpoint, server, tool)
             })
         });
         GuardrailCall {
+            pipeline,
             endpoint,
             direction,
             labels: match bound {
@@ -118,13 +122,15 @@ impl GuardrailCall {
                 return;
             }
             Labels::Bound(h) => h.duration.record(seconds),
-            Labels::Owned { .. } => emit(
+            Labels::Owned { .. } => emit_in(
+                self.pipeline.as_deref(),
                 Metric::ApiRequestDuration,
                 Measurement::Observe(seconds),
                 &[("endpoint", self.endpoint)],
             ),
         }
-        emit(
+        emit_in(
+            self.pipeline.as_deref(),
             Metric::ApiRequests,
             Measurement::Add(1),
             &[
@@ -140,6 +146,7 @@ impl GuardrailCall {
         self.request(verdict.status_code());
         let (server, tool) = self.names();
         let mut findings = Findings {
+            pipeline: self.pipeline.as_deref(),
             direction: self.direction,
             server,
             tool,
@@ -169,6 +176,7 @@ impl Drop for GuardrailCall {
 
 /// Records a verdict's findings.
 struct Findings<'a> {
+    pipeline: Option<&'a Pipeline>,
     direction: Direction,
     server: &'a str,
     tool: &'a str,
@@ -177,21 +185,27 @@ struct Findings<'a> {
 
 impl VerdictSink for Findings<'_> {
     fn violation(&mut self, violation_type: &str, detector: &str) {
-        record::guardrail_violation(self.direction, violation_type, self.server, detector);
+        record::guardrail_violation_in(
+            self.pipeline,
+            self.direction,
+            violation_type,
+            self.server,
+            detector,
+        );
     }
 
     fn output_check_failed(&mut self, check: OutputCheck) {
-        record::output_check_violation(check, self.server, self.tool);
+        record::output_check_violation_in(self.pipeline, check, self.server, self.tool);
     }
 
     fn pii_redacted(&mut self, pii_type: &str, count: u64) {
-        record::pii_redactions(self.server, pii_type, count);
+        record::pii_redactions_in(self.pipeline, self.server, pii_type, count);
     }
 
     fn blocked(&mut self, reason: &str) {
         self.blocked = true;
         if super::call_scope::claim_block() {
-            record::tool_call_blocked(self.server, self.tool, reason);
+            record::tool_call_blocked_in(self.pipeline, self.server, self.tool, reason);
         }
     }
 }

@@ -4,6 +4,7 @@ use tokio::time::Instant;
 
 use crate::bound_cache::BoundCache;
 use crate::context;
+use crate::pipeline::{self, PipelineRef};
 use crate::record::{record_unbound, Outcome, ToolCallHandles, ToolCallLabels};
 use crate::spans::{self, CallSpan};
 
@@ -21,10 +22,20 @@ struct OwnedLabels {
     project: Box<str>,
 }
 
+/// Where the call records, captured when it starts: every measurement of the call goes to
+/// that pipeline, wherever and however the call ends.
 #[derive(Debug)]
 enum Labels {
-    Bound(&'static ToolCallHandles),
-    Owned(OwnedLabels),
+    /// Handles bound in `pipeline`.
+    Bound {
+        pipeline: PipelineRef,
+        handles: &'static ToolCallHandles,
+    },
+    /// Label values without handles: a full cache, or no pipeline yet (before `init()`).
+    Owned {
+        pipeline: Option<PipelineRef>,
+        labels: OwnedLabels,
+    },
 }
 
 /// Created when an instrumented call starts; records the call when it ends, however it ends:
@@ -52,13 +63,20 @@ impl ToolCallGuard {
                 tool_name: tool,
                 project_id: project,
             };
-            match ToolCallHandles::resolve(site, &labels) {
-                Some(h) => Labels::Bound(h),
-                None => Labels::Owned(OwnedLabels {
-                    server: server.into(),
-                    tool: tool.into(),
-                    project: project.into(),
-                }),
+            let pipeline = pipeline::current();
+            let bound = pipeline
+                .as_deref()
+                .and_then(|p| ToolCallHandles::resolve(site, p, &labels));
+            match (pipeline, bound) {
+                (Some(pipeline), Some(handles)) => Labels::Bound { pipeline, handles },
+                (pipeline, _) => Labels::Owned {
+                    pipeline,
+                    labels: OwnedLabels {
+                        server: server.into(),
+                        tool: tool.into(),
+                        project: project.into(),
+                    },
+                },
             }
         };
         // The project: as given, else the request context's.
@@ -121,8 +139,14 @@ impl ToolCallGuard {
         // A guardrail check inside this call may have counted the block already.
         let count_block = !self.state.block_counted();
         match &self.labels {
-            Labels::Bound(h) => h.finish(outcome, elapsed, count_block),
-            Labels::Owned(l) => record_unbound(
+            Labels::Bound { pipeline, handles } => {
+                handles.finish(pipeline, outcome, elapsed, count_block)
+            }
+            Labels::Owned {
+                pipeline,
+                labels: l,
+            } => record_unbound(
+                pipeline.as_deref(),
                 &ToolCallLabels {
                     server_name: &l.server,
                     tool_name: &l.tool,

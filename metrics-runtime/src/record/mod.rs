@@ -25,10 +25,11 @@ pub use discovery::{cache_hit, cache_lookup, cache_miss, list_all_servers, serve
 pub use security::{
     guardrail_api_request, guardrail_violation, output_check_violation, pii_redactions,
 };
+pub(crate) use security::{guardrail_violation_in, output_check_violation_in, pii_redactions_in};
 pub use timeout::{
     operation_timeout, timeout_operation, Escalation, TimeoutOperation, TimeoutOutcome,
 };
-pub(crate) use tool_call::record_unbound;
+pub(crate) use tool_call::{record_unbound, tool_call_blocked_in};
 pub use tool_call::{tool_call, tool_call_blocked, Outcome, ToolCallHandles, ToolCallLabels};
 
 use opentelemetry::KeyValue;
@@ -36,7 +37,7 @@ use opentelemetry::KeyValue;
 use crate::bound_cache::BoundCache;
 use crate::catalog::{Metric, CATALOG};
 use crate::instruments::{Bound, Measurement};
-use crate::pipeline;
+use crate::pipeline::{self, Pipeline};
 
 /// Per metric, the handles bound to each label-value set the typed API has seen.
 static SITES: [BoundCache<Bound>; CATALOG.len()] = [const { BoundCache::new() }; CATALOG.len()];
@@ -50,13 +51,25 @@ const MAX_LABELS: usize = 3;
 /// [`BoundCache`] and an atomic update: no allocation. The first call, a full cache, and
 /// recordings before `init()` take the unbound path (owned attributes).
 pub(crate) fn emit(metric: Metric, value: Measurement, labels: &[(&'static str, &str)]) {
+    pipeline::with_current(|p| emit_in(p.map(|p| &**p), metric, value, labels));
+}
+
+/// Records one measurement in `pipeline`, the one a guard captured when its call started;
+/// `None` (the call started before `init()`) records in the current pipeline, or keeps the
+/// measurement for `init()`.
+pub(crate) fn emit_in(
+    pipeline: Option<&Pipeline>,
+    metric: Metric,
+    value: Measurement,
+    labels: &[(&'static str, &str)],
+) {
     debug_assert!(labels.len() <= MAX_LABELS);
     let mut values = [""; MAX_LABELS];
     for (slot, (_, v)) in values.iter_mut().zip(labels) {
         *slot = v;
     }
     let values = &values[..labels.len().min(MAX_LABELS)];
-    pipeline::with_current(|p| match p {
+    match pipeline {
         Some(p) => match SITES[metric as usize].get_or_bind(p, values, |p| {
             p.instruments.bind(metric, &attributes(labels))
         }) {
@@ -64,7 +77,7 @@ pub(crate) fn emit(metric: Metric, value: Measurement, labels: &[(&'static str, 
             None => p.record(metric, value, &attributes(labels)),
         },
         None => pipeline::record(metric, value, &attributes(labels)),
-    });
+    }
 }
 
 fn attributes(labels: &[(&'static str, &str)]) -> Vec<KeyValue> {

@@ -2,10 +2,11 @@
 
 use std::time::Duration;
 
-use super::{decimal, emit};
+use super::{decimal, emit, emit_in};
 use crate::catalog::Metric;
 use crate::instruments::Measurement;
 use crate::labels::{Direction, OutputCheck};
+use crate::pipeline::{self, Pipeline};
 
 /// Counts one guardrail violation in `enkrypt_guardrail_violations_total`
 /// {violation_type, server_name, detector} and in the input or output counter
@@ -25,7 +26,27 @@ pub fn guardrail_violation(
     server_name: &str,
     detector: &str,
 ) {
-    emit(
+    pipeline::with_current(|p| {
+        guardrail_violation_in(
+            p.map(|p| &**p),
+            direction,
+            violation_type,
+            server_name,
+            detector,
+        )
+    });
+}
+
+/// [`guardrail_violation`] in a given pipeline.
+pub(crate) fn guardrail_violation_in(
+    p: Option<&Pipeline>,
+    direction: Direction,
+    violation_type: &str,
+    server_name: &str,
+    detector: &str,
+) {
+    emit_in(
+        p,
         Metric::GuardrailViolations,
         Measurement::Add(1),
         &[
@@ -38,7 +59,8 @@ pub fn guardrail_violation(
         Direction::Input => Metric::InputGuardrailViolations,
         Direction::Output => Metric::OutputGuardrailViolations,
     };
-    emit(
+    emit_in(
+        p,
         side,
         Measurement::Add(1),
         &[
@@ -51,7 +73,20 @@ pub fn guardrail_violation(
 /// Counts a failed relevancy, adherence or hallucination check in its own counter
 /// {server_name, tool_name}.
 pub fn output_check_violation(check: OutputCheck, server_name: &str, tool_name: &str) {
-    emit(
+    pipeline::with_current(|p| {
+        output_check_violation_in(p.map(|p| &**p), check, server_name, tool_name)
+    });
+}
+
+/// [`output_check_violation`] in a given pipeline.
+pub(crate) fn output_check_violation_in(
+    p: Option<&Pipeline>,
+    check: OutputCheck,
+    server_name: &str,
+    tool_name: &str,
+) {
+    emit_in(
+        p,
         check.metric(),
         Measurement::Add(1),
         &[("server_name", server_name), ("tool_name", tool_name)],
@@ -60,7 +95,18 @@ pub fn output_check_violation(check: OutputCheck, server_name: &str, tool_name: 
 
 /// Adds `count` PII redactions of one type (`enkrypt_pii_redactions_total{server_name, pii_type}`).
 pub fn pii_redactions(server_name: &str, pii_type: &str, count: u64) {
-    emit(
+    pipeline::with_current(|p| pii_redactions_in(p.map(|p| &**p), server_name, pii_type, count));
+}
+
+/// [`pii_redactions`] in a given pipeline.
+pub(crate) fn pii_redactions_in(
+    p: Option<&Pipeline>,
+    server_name: &str,
+    pii_type: &str,
+    count: u64,
+) {
+    emit_in(
+        p,
         Metric::PiiRedactions,
         Measurement::Add(count),
         &[("server_name", server_name), ("pii_type", pii_type)],

@@ -11,7 +11,7 @@ use std::time::Duration;
 use opentelemetry::metrics::{BoundCounter, BoundHistogram};
 use opentelemetry::KeyValue;
 
-use super::emit;
+use super::emit_in;
 use crate::bound_cache::BoundCache;
 use crate::catalog::Metric;
 use crate::instruments::Measurement;
@@ -87,24 +87,30 @@ impl ToolCallHandles {
     /// `None` before `init()` or when the cache is full: record with [`record_unbound`] then.
     pub(crate) fn resolve(
         site: &BoundCache<ToolCallHandles>,
+        p: &Pipeline,
         labels: &ToolCallLabels<'_>,
     ) -> Option<&'static ToolCallHandles> {
-        pipeline::with_current(|p| {
-            site.get_or_bind(
-                p?,
-                &[labels.server_name, labels.tool_name, labels.project_id],
-                |p| ToolCallHandles::bind(p, labels),
-            )
-        })
+        site.get_or_bind(
+            p,
+            &[labels.server_name, labels.tool_name, labels.project_id],
+            |p| ToolCallHandles::bind(p, labels),
+        )
     }
 
     /// Records a finished call. `count_block`: whether a `Blocked` outcome still has to be
     /// counted in `enkrypt_tool_call_blocked_total` (a guardrail check may have done it).
-    pub(crate) fn finish(&self, outcome: Outcome<'_>, duration: Duration, count_block: bool) {
+    /// Records the call in `p`, the pipeline these handles were bound in.
+    pub(crate) fn finish(
+        &self,
+        p: &Pipeline,
+        outcome: Outcome<'_>,
+        duration: Duration,
+        count_block: bool,
+    ) {
         self.calls.add(1);
         match outcome {
             Outcome::Success => self.success.add(1),
-            other => record_outcome(&self.server, &self.tool, other, count_block),
+            other => record_outcome(Some(p), &self.server, &self.tool, other, count_block),
         }
         self.duration.record(duration.as_secs_f64());
     }
@@ -130,16 +136,32 @@ static SHARED_SITE: BoundCache<ToolCallHandles> = BoundCache::new();
 /// assert_eq!(meter.histogram("enkrypt_tool_call_duration_seconds", &[]).count, 2);
 /// ```
 pub fn tool_call(labels: &ToolCallLabels<'_>, outcome: Outcome<'_>, duration: Duration) {
-    match ToolCallHandles::resolve(&SHARED_SITE, labels) {
-        Some(h) => h.finish(outcome, duration, true),
-        None => record_unbound(labels, outcome, duration, true),
-    }
+    pipeline::with_current(|p| match p {
+        Some(p) => match ToolCallHandles::resolve(&SHARED_SITE, p, labels) {
+            Some(h) => h.finish(p, outcome, duration, true),
+            None => record_unbound(Some(p), labels, outcome, duration, true),
+        },
+        None => record_unbound(None, labels, outcome, duration, true),
+    })
 }
 
 /// Counts a blocked call in `enkrypt_tool_call_blocked_total` alone. Prefer
 /// [`Outcome::Blocked`], which also counts the call and its duration.
 pub fn tool_call_blocked(server_name: &str, tool_name: &str, reason: &str) {
-    emit(
+    pipeline::with_current(|p| {
+        tool_call_blocked_in(p.map(|p| &**p), server_name, tool_name, reason)
+    });
+}
+
+/// [`tool_call_blocked`] in a given pipeline.
+pub(crate) fn tool_call_blocked_in(
+    p: Option<&Pipeline>,
+    server_name: &str,
+    tool_name: &str,
+    reason: &str,
+) {
+    emit_in(
+        p,
         Metric::ToolCallBlocked,
         Measurement::Add(1),
         &[
@@ -152,6 +174,7 @@ pub fn tool_call_blocked(server_name: &str, tool_name: &str, reason: &str) {
 
 /// Records a finished call without bound handles (before `init()`, or a full cache).
 pub(crate) fn record_unbound(
+    p: Option<&Pipeline>,
     labels: &ToolCallLabels<'_>,
     outcome: Outcome<'_>,
     duration: Duration,
@@ -161,7 +184,8 @@ pub(crate) fn record_unbound(
         ("server_name", labels.server_name),
         ("tool_name", labels.tool_name),
     ];
-    emit(
+    emit_in(
+        p,
         Metric::ToolCalls,
         Measurement::Add(1),
         &[
@@ -171,10 +195,11 @@ pub(crate) fn record_unbound(
         ],
     );
     match outcome {
-        Outcome::Success => emit(Metric::ToolCallSuccess, Measurement::Add(1), &pair),
-        other => record_outcome(labels.server_name, labels.tool_name, other, count_block),
+        Outcome::Success => emit_in(p, Metric::ToolCallSuccess, Measurement::Add(1), &pair),
+        other => record_outcome(p, labels.server_name, labels.tool_name, other, count_block),
     }
-    emit(
+    emit_in(
+        p,
         Metric::ToolCallDuration,
         Measurement::Observe(duration.as_secs_f64()),
         &pair,
@@ -182,29 +207,38 @@ pub(crate) fn record_unbound(
 }
 
 /// The outcomes other than success, through the per-metric caches.
-fn record_outcome(server: &str, tool: &str, outcome: Outcome<'_>, count_block: bool) {
+fn record_outcome(
+    p: Option<&Pipeline>,
+    server: &str,
+    tool: &str,
+    outcome: Outcome<'_>,
+    count_block: bool,
+) {
     match outcome {
-        Outcome::Success => emit(
+        Outcome::Success => emit_in(
+            p,
             Metric::ToolCallSuccess,
             Measurement::Add(1),
             &[("server_name", server), ("tool_name", tool)],
         ),
-        Outcome::Failure { error_type } => failure(server, tool, error_type),
+        Outcome::Failure { error_type } => failure(p, server, tool, error_type),
         Outcome::Crash { error_type } => {
-            failure(server, tool, error_type);
-            emit(
+            failure(p, server, tool, error_type);
+            emit_in(
+                p,
                 Metric::ToolCallErrors,
                 Measurement::Add(1),
                 &[("server_name", server), ("error_type", error_type)],
             );
         }
-        Outcome::Blocked { reason } if count_block => tool_call_blocked(server, tool, reason),
+        Outcome::Blocked { reason } if count_block => tool_call_blocked_in(p, server, tool, reason),
         Outcome::Blocked { .. } => {}
     }
 }
 
-fn failure(server: &str, tool: &str, error_type: &str) {
-    emit(
+fn failure(p: Option<&Pipeline>, server: &str, tool: &str, error_type: &str) {
+    emit_in(
+        p,
         Metric::ToolCallFailure,
         Measurement::Add(1),
         &[

@@ -77,7 +77,6 @@ pub mod spans;
 pub mod testing;
 mod verdict;
 
-pub use bound_cache::{BoundCache, MAX_SLOTS};
 pub use config::{
     Config, ConfigBuilder, OtlpCompression, OtlpProtocol, OtlpSettings, PrometheusSettings,
     Temporality, DEFAULT_CARDINALITY_LIMIT, DEFAULT_PROMETHEUS_ADDRESS,
@@ -99,5 +98,5 @@ pub use opentelemetry;
 /// [`ConfigBuilder::with_reader`] and [`ConfigBuilder::with_view`].
 pub use opentelemetry_sdk;
 pub use pending::{dropped_before_init, pending_before_init, PENDING_CAPACITY};
-pub use pipeline::{Pipeline, SCOPE_NAME};
+pub use pipeline::SCOPE_NAME;
 pub use verdict::{GuardrailVerdict, Verdict, VerdictSink, Violation};

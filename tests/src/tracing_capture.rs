@@ -22,9 +22,13 @@ pub struct SpanRecord {
 /// One event.
 #[derive(Debug, Clone)]
 pub struct EventRecord {
+    /// The event's name (`event file:line` unless given, as with OpenTelemetry's own).
+    pub name: String,
     pub level: tracing::Level,
     pub target: String,
     pub message: String,
+    /// Every other field.
+    pub fields: BTreeMap<String, String>,
     /// The names of the spans it happened in, innermost first.
     pub scope: Vec<String>,
 }
@@ -96,10 +100,13 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for CaptureLayer {
             .event_scope(event)
             .map(|scope| scope.map(|s| s.name().to_owned()).collect())
             .unwrap_or_default();
+        let message = fields.0.remove("message").unwrap_or_default();
         self.0.events.lock().unwrap().push(EventRecord {
+            name: event.metadata().name().to_owned(),
             level: *event.metadata().level(),
             target: event.metadata().target().to_owned(),
-            message: fields.0.remove("message").unwrap_or_default(),
+            message,
+            fields: fields.0,
             scope,
         });
     }

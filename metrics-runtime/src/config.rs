@@ -23,6 +23,10 @@ pub const DEFAULT_PROMETHEUS_ADDRESS: &str = "127.0.0.1:9464";
 /// with any further label set go to one extra overflow series labelled
 /// `otel_metric_overflow="true"`, so they are still counted.
 pub const DEFAULT_CARDINALITY_LIMIT: usize = 2000;
+/// The largest accepted cardinality limit. The OpenTelemetry SDK preallocates its series map
+/// for the whole limit, per instrument and reader (about 35 bytes a series), so a limit of
+/// 100,000 already costs some 3.5 MB per instrument and reader before anything is recorded.
+pub const MAX_CARDINALITY_LIMIT: usize = 100_000;
 
 const SERVICE_NAME: Setting = Setting::new("service_name", "OTEL_SERVICE_NAME");
 const RESOURCE: Setting = Setting::new("resource_attribute", "OTEL_RESOURCE_ATTRIBUTES");
@@ -87,6 +91,8 @@ const TEMPORALITY: Setting = Setting::new(
 const BUCKETS: Setting = Setting::new("buckets", "MCP_METRICS_BUCKETS");
 const DROP_LABELS: Setting = Setting::new("drop_label", "MCP_METRICS_DROP_LABELS");
 const CARDINALITY: Setting = Setting::new("cardinality_limit", "MCP_METRICS_CARDINALITY_LIMIT");
+const MAX_LABEL_LENGTH: Setting = Setting::new("max_label_length", "MCP_METRICS_MAX_LABEL_LENGTH");
+const LABEL_BUDGET: Setting = Setting::new("label_value_budget", "MCP_METRICS_LABEL_VALUE_BUDGET");
 const TIMEOUTS: Setting = Setting::new("operation_timeout", "MCP_METRICS_TIMEOUT_<OPERATION>");
 
 /// The transport of OTLP push.
@@ -187,6 +193,8 @@ pub struct Config {
     pub(crate) buckets: BTreeMap<Metric, Vec<f64>>,
     pub(crate) dropped_labels: BTreeMap<Metric, Vec<&'static str>>,
     pub(crate) cardinality_limit: usize,
+    pub(crate) max_label_length: usize,
+    pub(crate) label_value_budget: usize,
     pub(crate) operation_timeouts: [Duration; OperationType::ALL.len()],
     pub(crate) disabled: bool,
     pub(crate) global: bool,
@@ -289,6 +297,8 @@ pub struct ConfigBuilder {
     buckets: Vec<(Metric, Vec<f64>)>,
     dropped_labels: Vec<(Metric, String)>,
     cardinality_limit: Option<usize>,
+    max_label_length: Option<usize>,
+    label_value_budget: Option<usize>,
     operation_timeouts: Vec<(OperationType, Duration)>,
     disabled: Option<bool>,
     global: Option<bool>,
@@ -397,6 +407,21 @@ impl ConfigBuilder {
     /// one overflow series.
     pub fn cardinality_limit(mut self, limit: usize) -> Self {
         self.cardinality_limit = Some(limit);
+        self
+    }
+
+    /// The longest label value kept, in bytes (default 128); a longer one is recorded as
+    /// `_too_long`. See [`crate::label_bounds`].
+    pub fn max_label_length(mut self, bytes: usize) -> Self {
+        self.max_label_length = Some(bytes);
+        self
+    }
+
+    /// How many distinct values each request-derived label key (`project_id`, `user_id`)
+    /// admits (default 100); further values are recorded as `_other`. See
+    /// [`crate::label_bounds`].
+    pub fn label_value_budget(mut self, values: usize) -> Self {
+        self.label_value_budget = Some(values);
         self
     }
 
@@ -529,6 +554,18 @@ impl ConfigBuilder {
             buckets: self.resolve_buckets(env)?,
             dropped_labels: self.resolve_dropped_labels(env)?,
             cardinality_limit: self.resolve_cardinality(env)?,
+            max_label_length: positive_count(
+                MAX_LABEL_LENGTH,
+                self.max_label_length,
+                env,
+                crate::label_bounds::DEFAULT_MAX_LABEL_LENGTH,
+            )?,
+            label_value_budget: positive_count(
+                LABEL_BUDGET,
+                self.label_value_budget,
+                env,
+                crate::label_bounds::DEFAULT_LABEL_VALUE_BUDGET,
+            )?,
             operation_timeouts: self.resolve_timeouts(env)?,
             disabled,
             global: self.global.unwrap_or(true),
@@ -823,10 +860,13 @@ impl ConfigBuilder {
             ),
             (None, None) => return Ok(DEFAULT_CARDINALITY_LIMIT),
         };
-        if limit == 0 || limit == usize::MAX {
+        if limit == 0 || limit > MAX_CARDINALITY_LIMIT {
             return Err(CARDINALITY.error(
                 &shown,
-                "expected a positive number of series per metric, such as 2000",
+                format!(
+                    "expected a number of series per metric from 1 to {MAX_CARDINALITY_LIMIT}, \
+                     such as 2000 (the SDK preallocates memory for the whole limit)"
+                ),
             ));
         }
         Ok(limit)
@@ -883,6 +923,29 @@ impl ConfigBuilder {
             .or_insert_with(|| uuid::Uuid::new_v4().to_string());
         Ok((service_name, attrs.into_iter().collect()))
     }
+}
+
+/// A count from the builder, else the environment, else `default`; at least 1.
+fn positive_count(
+    setting: Setting,
+    given: Option<usize>,
+    env: &dyn Env,
+    default: usize,
+) -> Result<usize, ConfigError> {
+    let (value, shown) = match (given, env.var(setting.var)) {
+        (Some(n), _) => (n, n.to_string()),
+        (None, Some(v)) => (
+            v.trim()
+                .parse::<usize>()
+                .map_err(|_| setting.error(&v, "expected a whole number, such as 100"))?,
+            v,
+        ),
+        (None, None) => return Ok(default),
+    };
+    if value == 0 {
+        return Err(setting.error(&shown, "must be at least 1"));
+    }
+    Ok(value)
 }
 
 fn histogram(setting: Setting, name: &str, shown: &str) -> Result<Metric, ConfigError> {

@@ -69,6 +69,7 @@ mod exporters;
 mod extensions;
 mod init;
 mod instruments;
+pub mod label_bounds;
 mod labels;
 mod pending;
 mod pipeline;
@@ -79,7 +80,7 @@ mod verdict;
 
 pub use config::{
     Config, ConfigBuilder, OtlpCompression, OtlpProtocol, OtlpSettings, PrometheusSettings,
-    Temporality, DEFAULT_CARDINALITY_LIMIT, DEFAULT_PROMETHEUS_ADDRESS,
+    Temporality, DEFAULT_CARDINALITY_LIMIT, DEFAULT_PROMETHEUS_ADDRESS, MAX_CARDINALITY_LIMIT,
 };
 pub use context::{EnteredContext, InRequest, RequestContext};
 pub use error::{ConfigError, InitError};

@@ -46,7 +46,17 @@ pub(crate) fn record(metric: Metric, value: Measurement, attrs: &[KeyValue]) {
         return;
     }
     if pending.items.len() < PENDING_CAPACITY {
-        pending.items.push((metric, value, attrs.to_vec()));
+        // Long values are replaced now (the pipeline bounds the rest when they are replayed),
+        // so that the buffer's memory is bounded too.
+        let max = crate::label_bounds::DEFAULT_MAX_LABEL_LENGTH;
+        let attrs = attrs
+            .iter()
+            .map(|kv| match kv.value.as_str().len() > max {
+                true => KeyValue::new(kv.key.clone(), crate::label_bounds::TOO_LONG),
+                false => kv.clone(),
+            })
+            .collect();
+        pending.items.push((metric, value, attrs));
     } else {
         pending.dropped += 1;
         if pending.dropped == 1 {

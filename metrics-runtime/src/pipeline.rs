@@ -17,6 +17,7 @@ use opentelemetry_sdk::Resource;
 use crate::catalog::Metric;
 use crate::config::Config;
 use crate::instruments::{Instruments, Measurement, Prebound};
+use crate::label_bounds::LabelBounds;
 use crate::labels::OperationType;
 use crate::pending;
 
@@ -32,6 +33,7 @@ pub struct Pipeline {
     provider: SdkMeterProvider,
     pub(crate) instruments: Instruments,
     pub(crate) prebound: Prebound,
+    pub(crate) bounds: LabelBounds,
     operation_timeouts: [Duration; OperationType::ALL.len()],
     #[cfg(feature = "prometheus")]
     pub(crate) disabled: bool,
@@ -57,6 +59,7 @@ impl Pipeline {
             provider,
             instruments,
             prebound,
+            bounds: LabelBounds::new(config.max_label_length, config.label_value_budget),
             operation_timeouts: config.operation_timeouts,
             #[cfg(feature = "prometheus")]
             disabled: config.disabled,
@@ -74,8 +77,27 @@ impl Pipeline {
         &self.provider
     }
 
+    /// Records one measurement on the unbound path, with the label values bounded.
     pub(crate) fn record(&self, metric: Metric, value: Measurement, attrs: &[KeyValue]) {
-        self.instruments.record(metric, value, attrs);
+        let bounded: Vec<KeyValue> = attrs
+            .iter()
+            .map(|kv| {
+                let value = kv.value.as_str();
+                match self.bounds.admit(kv.key.as_str(), &value) {
+                    admitted if admitted == value => kv.clone(),
+                    admitted => KeyValue::new(kv.key.clone(), admitted.to_owned()),
+                }
+            })
+            .collect();
+        self.instruments.record(metric, value, &bounded);
+    }
+
+    /// The attributes of a label set, with the values bounded.
+    pub(crate) fn attributes(&self, labels: &[(&'static str, &str)]) -> Vec<KeyValue> {
+        labels
+            .iter()
+            .map(|(k, v)| KeyValue::new(*k, self.bounds.admit(k, v).to_owned()))
+            .collect()
     }
 
     pub(crate) fn operation_timeout(&self, op: OperationType) -> Duration {

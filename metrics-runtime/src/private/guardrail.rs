@@ -79,7 +79,8 @@ impl GuardrailCall {
     ) -> Self {
         let pipeline = pipeline::current();
         let bound = pipeline.as_deref().and_then(|p| {
-            site.get_or_bind(p, &[server, tool], |p| {
+            let key = [p.bounds.length(server), p.bounds.length(tool)];
+            site.get_or_bind(p, &key, |p| {
                 GuardrailHandles::bind(p, endpoint, server, tool)
             })
         });

@@ -65,18 +65,21 @@ pub(crate) fn emit_in(
     labels: &[(&'static str, &str)],
 ) {
     debug_assert!(labels.len() <= MAX_LABELS);
-    let mut values = [""; MAX_LABELS];
-    for (slot, (_, v)) in values.iter_mut().zip(labels) {
-        *slot = v;
-    }
-    let values = &values[..labels.len().min(MAX_LABELS)];
     match pipeline {
-        Some(p) => match SITES[metric as usize].get_or_bind(p, values, |p| {
-            p.instruments.bind(metric, &attributes(labels))
-        }) {
-            Some(bound) => bound.record(value),
-            None => p.record(metric, value, &attributes(labels)),
-        },
+        Some(p) => {
+            // Length-bounded before the values key the cache; the budget applies when bound.
+            let mut values = [""; MAX_LABELS];
+            for (slot, (_, v)) in values.iter_mut().zip(labels) {
+                *slot = p.bounds.length(v);
+            }
+            let values = &values[..labels.len().min(MAX_LABELS)];
+            match SITES[metric as usize].get_or_bind(p, values, |p| {
+                p.instruments.bind(metric, &p.attributes(labels))
+            }) {
+                Some(bound) => bound.record(value),
+                None => p.record(metric, value, &attributes(labels)),
+            }
+        }
         None => pipeline::record(metric, value, &attributes(labels)),
     }
 }

@@ -66,13 +66,18 @@ pub struct ToolCallHandles {
 
 impl ToolCallHandles {
     fn bind(p: &Pipeline, labels: &ToolCallLabels<'_>) -> Self {
-        let server = KeyValue::new("server_name", labels.server_name.to_owned());
-        let tool = KeyValue::new("tool_name", labels.tool_name.to_owned());
-        let project = KeyValue::new("project_id", labels.project_id.to_owned());
+        let server_name = p.bounds.admit("server_name", labels.server_name);
+        let tool_name = p.bounds.admit("tool_name", labels.tool_name);
+        let server = KeyValue::new("server_name", server_name.to_owned());
+        let tool = KeyValue::new("tool_name", tool_name.to_owned());
+        let project = KeyValue::new(
+            "project_id",
+            p.bounds.admit("project_id", labels.project_id).to_owned(),
+        );
         let pair = [server.clone(), tool.clone()];
         ToolCallHandles {
-            server: labels.server_name.into(),
-            tool: labels.tool_name.into(),
+            server: server_name.into(),
+            tool: tool_name.into(),
             calls: p
                 .instruments
                 .bind_counter(Metric::ToolCalls, &[server, tool, project]),
@@ -90,9 +95,16 @@ impl ToolCallHandles {
         p: &Pipeline,
         labels: &ToolCallLabels<'_>,
     ) -> Option<&'static ToolCallHandles> {
+        // Length-bounded before the values key the cache: a flood of long values cannot fill
+        // it with long keys.
+        let b = &p.bounds;
         site.get_or_bind(
             p,
-            &[labels.server_name, labels.tool_name, labels.project_id],
+            &[
+                b.length(labels.server_name),
+                b.length(labels.tool_name),
+                b.length(labels.project_id),
+            ],
             |p| ToolCallHandles::bind(p, labels),
         )
     }

@@ -260,33 +260,36 @@ pub async fn run(
 
 /// The SLI summary, read back from the metrics.
 pub fn summary() -> String {
-    let s = sli::samples();
-    let sum = |name: &str| sli::sum(&s, name, &[]);
-    let calls = sum("enkrypt_tool_calls_total");
-    let success = sum("enkrypt_tool_call_success_total");
-    let hits = sum("enkrypt_cache_hits_total");
-    let misses = sum("enkrypt_cache_misses_total");
+    use mcp_gateway_metrics::catalog::Metric;
+    let now = sli::now();
+    let total = |metric| now.counter(metric, &[]) as f64;
+    let calls = total(Metric::ToolCalls);
+    let success = total(Metric::ToolCallSuccess);
+    let failure = total(Metric::ToolCallFailure);
+    let hits = total(Metric::CacheHits);
+    let misses = total(Metric::CacheMisses);
     let ratio = |a: f64, b: f64| if b > 0.0 { a / b * 100.0 } else { 0.0 };
-    let p95 = sli::quantile(&s, "enkrypt_tool_call_duration_seconds", 0.95)
+    let p95 = now
+        .histogram(Metric::ToolCallDuration, &[])
+        .quantile(0.95)
         .map(|v| format!("{:.0} ms", v * 1000.0))
         .unwrap_or_else(|| "n/a".into());
     format!(
         "SLIs (from the gateway's metrics)\n\
-         \x20 tool calls           {calls:.0} ({success:.0} ok, {:.0} failed, {:.0} blocked)\n\
+         \x20 tool calls           {calls:.0} ({success:.0} ok, {failure:.0} failed, {:.0} blocked)\n\
          \x20 success rate         {:.1} %\n\
          \x20 p95 latency          {p95}\n\
          \x20 cache hit ratio      {:.1} %\n\
          \x20 guardrail violations {:.0} ({:.0} PII redactions)\n\
          \x20 timeouts             {:.0} timed out, {:.0} warnings\n\
          \x20 auth failures        {:.0}",
-        sum("enkrypt_tool_call_failure_total"),
-        calls - success - sum("enkrypt_tool_call_failure_total"),
+        calls - success - failure,
         ratio(success, calls),
         ratio(hits, hits + misses),
-        sum("enkrypt_guardrail_violations_total"),
-        sum("enkrypt_pii_redactions_total"),
-        sum("enkrypt_timeout_operations_timed_out"),
-        sum("enkrypt_timeout_escalation_warn"),
-        sum("enkrypt_auth_failure_total"),
+        total(Metric::GuardrailViolations),
+        total(Metric::PiiRedactions),
+        total(Metric::TimeoutOperationsTimedOut),
+        total(Metric::TimeoutEscalationWarn),
+        total(Metric::AuthFailure),
     )
 }

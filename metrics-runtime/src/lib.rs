@@ -73,6 +73,7 @@ pub mod label_bounds;
 mod labels;
 mod pending;
 mod pipeline;
+pub mod read;
 pub mod record;
 pub mod spans;
 pub mod testing;

@@ -22,8 +22,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use opentelemetry::KeyValue;
-use opentelemetry_sdk::metrics::data::{AggregatedMetrics, MetricData, ResourceMetrics};
+use opentelemetry_sdk::metrics::data::ResourceMetrics;
 use opentelemetry_sdk::metrics::reader::MetricReader;
 use opentelemetry_sdk::metrics::ManualReader;
 
@@ -36,27 +35,7 @@ use crate::labels::{CacheType, Direction, OperationType, OutputCheck};
 use crate::pipeline::{self, Pipeline};
 use crate::record::{Outcome, TimeoutOperation, TimeoutOutcome, ToolCallLabels};
 
-/// One series of a metric: its labels and value.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Series {
-    /// Label key/value pairs, sorted by key.
-    pub labels: Vec<(String, String)>,
-    /// The value (a counter's total, a gauge's level, a histogram's count).
-    pub value: f64,
-}
-
-/// A histogram's state, summed over the series that match.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct HistogramSnapshot {
-    /// How many values were recorded.
-    pub count: u64,
-    /// Their sum.
-    pub sum: f64,
-    /// The explicit bucket boundaries (without +Inf).
-    pub bounds: Vec<f64>,
-    /// Per-bucket (not cumulative) counts; one more than `bounds`, the last for +Inf.
-    pub bucket_counts: Vec<u64>,
-}
+pub use crate::read::{HistogramSnapshot, Series, Snapshot};
 
 /// An isolated pipeline that the current thread records into while it lives.
 #[derive(Debug)]
@@ -114,51 +93,37 @@ impl TestMeter {
     /// The sum of a counter over the series whose labels include all of `labels`
     /// (0 when none match).
     pub fn counter(&self, name: &str, labels: &[(&str, &str)]) -> u64 {
-        self.expect_kind(name, MetricKind::Counter);
-        self.series_matching(name, labels)
-            .iter()
-            .map(|s| s.value as u64)
-            .sum()
+        self.snapshot()
+            .counter(expect_kind(name, MetricKind::Counter), labels)
     }
 
     /// The sum of an up-down counter (gauge) over the matching series.
     pub fn gauge(&self, name: &str, labels: &[(&str, &str)]) -> i64 {
-        self.expect_kind(name, MetricKind::UpDownCounter);
-        self.series_matching(name, labels)
-            .iter()
-            .map(|s| s.value as i64)
-            .sum()
+        self.snapshot()
+            .gauge(expect_kind(name, MetricKind::UpDownCounter), labels)
     }
 
     /// A histogram summed over the matching series.
     pub fn histogram(&self, name: &str, labels: &[(&str, &str)]) -> HistogramSnapshot {
-        self.expect_kind(name, MetricKind::Histogram);
-        let mut out = HistogramSnapshot::default();
-        self.visit(name, |data| {
-            if let AggregatedMetrics::F64(MetricData::Histogram(h)) = data {
-                for dp in h.data_points() {
-                    if !matches(&dp.attributes().collect::<Vec<_>>(), labels) {
-                        continue;
-                    }
-                    out.count += dp.count();
-                    out.sum += dp.sum();
-                    out.bounds = dp.bounds().collect();
-                    let counts: Vec<u64> = dp.bucket_counts().collect();
-                    if out.bucket_counts.len() != counts.len() {
-                        out.bucket_counts = vec![0; counts.len()];
-                    }
-                    for (total, c) in out.bucket_counts.iter_mut().zip(counts) {
-                        *total += c;
-                    }
-                }
-            }
-        });
-        out
+        self.snapshot()
+            .histogram(expect_kind(name, MetricKind::Histogram), labels)
     }
 
     /// Every series of a metric, with its labels.
     pub fn series(&self, name: &str) -> Vec<Series> {
-        self.series_matching(name, &[])
+        match Metric::from_name(name) {
+            Some(metric) => self.snapshot().series(metric),
+            None => panic!("no metric of the catalog is named {name:?}"),
+        }
+    }
+
+    /// Everything this meter holds now, for typed reads by [`Metric`].
+    pub fn snapshot(&self) -> Snapshot {
+        let mut rm = ResourceMetrics::default();
+        self.reader
+            .collect(&mut rm)
+            .expect("the test meter's reader collects while the meter lives");
+        Snapshot::from_resource_metrics(&rm)
     }
 
     /// The Prometheus text exposition of this meter, exactly as `/metrics` would serve it.
@@ -166,73 +131,19 @@ impl TestMeter {
     pub fn render(&self) -> String {
         crate::exporters::prometheus::render_pipeline(&self.pipeline)
     }
-
-    fn expect_kind(&self, name: &str, kind: MetricKind) {
-        match Metric::from_name(name) {
-            Some(m) if m.def().kind == kind => {}
-            Some(m) => panic!(
-                "{name} is a {:?}, not a {kind:?}: use the matching TestMeter method",
-                m.def().kind
-            ),
-            None => panic!("no metric of the catalog is named {name:?}"),
-        }
-    }
-
-    fn series_matching(&self, name: &str, labels: &[(&str, &str)]) -> Vec<Series> {
-        let mut out = Vec::new();
-        self.visit(name, |data| {
-            let mut push = |attrs: &mut dyn Iterator<Item = &KeyValue>, value: f64| {
-                let attrs: Vec<&KeyValue> = attrs.collect();
-                if matches(&attrs, labels) {
-                    let mut labels: Vec<(String, String)> = attrs
-                        .iter()
-                        .map(|kv| (kv.key.to_string(), kv.value.to_string()))
-                        .collect();
-                    labels.sort();
-                    out.push(Series { labels, value });
-                }
-            };
-            match data {
-                AggregatedMetrics::U64(MetricData::Sum(s)) => {
-                    for dp in s.data_points() {
-                        push(&mut dp.attributes(), dp.value() as f64);
-                    }
-                }
-                AggregatedMetrics::I64(MetricData::Sum(s)) => {
-                    for dp in s.data_points() {
-                        push(&mut dp.attributes(), dp.value() as f64);
-                    }
-                }
-                AggregatedMetrics::F64(MetricData::Histogram(h)) => {
-                    for dp in h.data_points() {
-                        push(&mut dp.attributes(), dp.count() as f64);
-                    }
-                }
-                _ => {}
-            }
-        });
-        out
-    }
-
-    fn visit(&self, name: &str, mut f: impl FnMut(&AggregatedMetrics)) {
-        let mut rm = ResourceMetrics::default();
-        self.reader
-            .collect(&mut rm)
-            .expect("the test meter's reader collects while the meter lives");
-        for scope in rm.scope_metrics() {
-            for metric in scope.metrics().filter(|m| m.name() == name) {
-                f(metric.data());
-            }
-        }
-    }
 }
 
-fn matches(attrs: &[&KeyValue], labels: &[(&str, &str)]) -> bool {
-    labels.iter().all(|(k, v)| {
-        attrs
-            .iter()
-            .any(|kv| kv.key.as_str() == *k && kv.value.as_str() == *v)
-    })
+/// The metric named `name`, which must be of `kind`: a test that asks for the wrong one
+/// fails with a message saying which method to use.
+fn expect_kind(name: &str, kind: MetricKind) -> Metric {
+    match Metric::from_name(name) {
+        Some(m) if m.def().kind == kind => m,
+        Some(m) => panic!(
+            "{name} is a {:?}, not a {kind:?}: use the matching TestMeter method",
+            m.def().kind
+        ),
+        None => panic!("no metric of the catalog is named {name:?}"),
+    }
 }
 
 impl Drop for TestMeter {

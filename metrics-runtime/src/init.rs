@@ -47,7 +47,7 @@ impl Config {
         let pipeline = Arc::new(pipeline);
         #[cfg(feature = "prometheus")]
         let endpoint = match self.prometheus.as_ref().and_then(|p| p.serve_on) {
-            Some(address) => Some(exporters::prometheus::Endpoint::serve(
+            Some(address) => Some(exporters::endpoint::Endpoint::serve(
                 address,
                 Arc::clone(&pipeline),
             )?),
@@ -131,7 +131,7 @@ pub struct MetricsGuard {
     pipeline: Arc<Pipeline>,
     otlp_endpoint: Option<String>,
     #[cfg(feature = "prometheus")]
-    endpoint: Option<exporters::prometheus::Endpoint>,
+    endpoint: Option<exporters::endpoint::Endpoint>,
     otlp: exporters::OtlpResources,
 }
 

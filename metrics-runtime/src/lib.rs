@@ -62,6 +62,7 @@ mod bound_cache;
 pub mod catalog;
 mod config;
 mod context;
+mod diagnostics;
 mod env;
 mod error;
 mod error_type;

@@ -1,6 +1,8 @@
 //! The exporters, each behind its cargo feature.
 
 #[cfg(feature = "prometheus")]
+pub mod endpoint;
+#[cfg(feature = "prometheus")]
 pub mod prometheus;
 
 #[cfg(all(feature = "otlp-http", feature = "otlp-tls"))]

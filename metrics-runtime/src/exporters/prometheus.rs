@@ -5,14 +5,9 @@
 //! `otel_scope_*` labels (every series keeps exactly the catalog's label keys). Resource
 //! attributes are exposed once, on `target_info`.
 
-use std::net::SocketAddr;
-use std::sync::Arc;
-use std::thread::JoinHandle;
-
 use opentelemetry_sdk::metrics::MeterProviderBuilder;
 use prometheus::{Encoder, TextEncoder};
 
-use crate::error::InitError;
 use crate::pipeline::{self, Pipeline};
 
 /// The `Content-Type` of the text exposition format.
@@ -74,94 +69,5 @@ pub(crate) fn render_pipeline(p: &Pipeline) -> String {
         None if p.disabled => "# mcp-gateway-metrics: disabled (OTEL_SDK_DISABLED)\n".to_owned(),
         None => "# mcp-gateway-metrics: the Prometheus exporter is off in this configuration\n"
             .to_owned(),
-    }
-}
-
-/// The embedded `/metrics` endpoint: a small HTTP server on its own thread, independent of any
-/// async runtime the application uses.
-pub(crate) struct Endpoint {
-    server: Arc<tiny_http::Server>,
-    thread: Option<JoinHandle<()>>,
-    address: SocketAddr,
-}
-
-impl Endpoint {
-    /// Listens on `address` now (so a port in use fails `init()`), then serves on a thread.
-    pub(crate) fn serve(address: SocketAddr, pipeline: Arc<Pipeline>) -> Result<Self, InitError> {
-        let server = tiny_http::Server::http(address).map_err(|e| InitError::PrometheusListen {
-            address: address.to_string(),
-            reason: e.to_string(),
-        })?;
-        let server = Arc::new(server);
-        let bound = server.server_addr().to_ip().unwrap_or(address);
-        let thread = std::thread::Builder::new()
-            .name("metrics-prometheus".into())
-            .spawn({
-                let server = Arc::clone(&server);
-                move || {
-                    for request in server.incoming_requests() {
-                        respond(request, &pipeline);
-                    }
-                }
-            })
-            .map_err(|e| InitError::PrometheusListen {
-                address: address.to_string(),
-                reason: format!("cannot start the server thread: {e}"),
-            })?;
-        Ok(Endpoint {
-            server,
-            thread: Some(thread),
-            address: bound,
-        })
-    }
-
-    pub(crate) fn address(&self) -> SocketAddr {
-        self.address
-    }
-}
-
-impl std::fmt::Debug for Endpoint {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Endpoint")
-            .field("address", &self.address)
-            .finish()
-    }
-}
-
-fn respond(request: tiny_http::Request, pipeline: &Pipeline) {
-    let path = request.url().split('?').next().unwrap_or("");
-    let response = match (request.method(), path) {
-        (tiny_http::Method::Get | tiny_http::Method::Head, "/metrics") => {
-            tiny_http::Response::from_string(render_pipeline(pipeline))
-                .with_header(header("Content-Type", CONTENT_TYPE))
-        }
-        (tiny_http::Method::Get | tiny_http::Method::Head, "/") => {
-            tiny_http::Response::from_string(
-                "mcp-gateway-metrics: the Prometheus exposition is at /metrics\n",
-            )
-            .with_header(header("Content-Type", "text/plain; charset=utf-8"))
-        }
-        (tiny_http::Method::Get | tiny_http::Method::Head, _) => {
-            tiny_http::Response::from_string("not found: the metrics are at /metrics\n")
-                .with_status_code(404)
-        }
-        _ => tiny_http::Response::from_string("method not allowed: use GET /metrics\n")
-            .with_status_code(405),
-    };
-    // A client that hangs up mid-response is its own problem, not the application's.
-    let _ = request.respond(response);
-}
-
-fn header(name: &str, value: &str) -> tiny_http::Header {
-    tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes())
-        .expect("static header names and values are valid")
-}
-
-impl Drop for Endpoint {
-    fn drop(&mut self) {
-        self.server.unblock();
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
     }
 }

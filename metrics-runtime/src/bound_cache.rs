@@ -1,155 +1,211 @@
-//! A per-call-site cache of bound instrument handles, keyed by label values.
+//! Handles bound to label sets, per call site, owned by their pipeline.
 //!
-//! A call site whose labels come from arguments (`server_name`, `tool_name`) sees few distinct
-//! values. The first call with a label set binds the instruments to it (an allocation and the
-//! SDK's attribute lookup); every later call finds the handles with one hash, a few atomic
-//! loads and string comparisons, and no lock: the table is append-only and its entries live
-//! as long as the process, so readers need no synchronisation beyond acquire loads. Writers
-//! (first calls) take a mutex of the call site's own.
+//! A call site (a `static` in the expansion, or one per metric for the typed API) is only an
+//! identity. The handles it binds live in the pipeline, in a concurrent map (papaya: lock-free
+//! reads, no scan) keyed by the site and the label values, and die with the pipeline.
 //!
-//! The cache holds at most [`MAX_SLOTS`] label sets. Past that, [`BoundCache::get_or_bind`]
-//! returns `None` and the caller records through the unbound path, where the SDK's per-metric
-//! cardinality limit (overflow series) protects memory: a runaway label value costs speed,
-//! never unbounded memory, and is never lost.
+//! A lookup uses the values as given (length-bounded first, so that long values cannot key
+//! the map); on a miss the values are admitted ([`crate::label_bounds`]), and the handles are
+//! bound and stored under the admitted values. So a flood of request values past their budget
+//! adds no entry: each such call takes the admission path and finds the `_other` handles. A
+//! pipeline keeps at most [`MAX_LABEL_SETS`] label sets per handle type; past it, recording
+//! takes the SDK's unbound path (still bounded by the cardinality limit).
 
-use std::hash::{BuildHasher, Hash, Hasher};
-use std::ptr;
-use std::sync::atomic::{AtomicPtr, Ordering};
-use std::sync::Mutex;
+use std::hash::{Hash, Hasher};
+use std::marker::PhantomData;
+use std::ptr::NonNull;
 
 use foldhash::fast::FixedState;
 
 use crate::pipeline::Pipeline;
 
-/// Label sets kept per call site.
-pub const MAX_SLOTS: usize = 256;
+/// The most label sets a pipeline keeps bound handles for, per handle type (tool calls,
+/// guardrail checks, single instruments), all call sites together.
+pub const MAX_LABEL_SETS: usize = 65_536;
 
-struct Slot<H> {
-    hash: u64,
-    pipeline: u64,
-    key: Box<[Box<str>]>,
-    handles: H,
+/// A call site: its address is its identity.
+#[derive(Debug)]
+pub struct BoundCache<H> {
+    // Not zero-sized, so that every site static has an address of its own.
+    _identity: u8,
+    _handles: PhantomData<fn() -> H>,
 }
 
-/// Bound handles of type `H` per (pipeline, label values). `H: Sync` because one entry is
-/// shared by every thread that records through the call site.
-pub struct BoundCache<H: Send + Sync + 'static> {
-    slots: [AtomicPtr<Slot<H>>; MAX_SLOTS],
-    insert: Mutex<()>,
-}
-
-impl<H: Send + Sync + 'static> std::fmt::Debug for BoundCache<H> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BoundCache")
-            .field("len", &self.len())
-            .finish_non_exhaustive()
-    }
-}
-
-impl<H: Send + Sync + 'static> Default for BoundCache<H> {
+impl<H> Default for BoundCache<H> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-const HASHER: FixedState = FixedState::with_seed(0x6d63_705f_6d65_7472);
-
-fn hash_of(pipeline: u64, key: &[&str]) -> u64 {
-    let mut h = HASHER.build_hasher();
-    pipeline.hash(&mut h);
-    key.hash(&mut h);
-    h.finish()
-}
-
-fn same_key(stored: &[Box<str>], key: &[&str]) -> bool {
-    stored.len() == key.len() && stored.iter().zip(key).all(|(a, b)| **a == **b)
-}
-
-impl<H: Send + Sync + 'static> BoundCache<H> {
-    /// An empty cache, usable in a `static`.
+impl<H> BoundCache<H> {
+    /// A site; put it in a `static`.
     pub const fn new() -> Self {
         BoundCache {
-            slots: [const { AtomicPtr::new(ptr::null_mut()) }; MAX_SLOTS],
-            insert: Mutex::new(()),
+            _identity: 0,
+            _handles: PhantomData,
         }
     }
 
-    /// Finds the slot for (pipeline, key): `Ok(handles)` if present, `Err(index)` of the
-    /// first free slot on its probe sequence, `Err(MAX_SLOTS)` when the table is full.
-    #[inline]
-    fn find(&self, hash: u64, pipeline: u64, key: &[&str]) -> Result<&'static H, usize> {
-        let start = hash as usize % MAX_SLOTS;
-        for i in 0..MAX_SLOTS {
-            let index = (start + i) % MAX_SLOTS;
-            let slot = self.slots[index].load(Ordering::Acquire);
-            if slot.is_null() {
-                return Err(index);
-            }
-            // SAFETY: slots are only ever set to pointers leaked from `Box<Slot<H>>` (never
-            // freed, never mutated after publication with Release), so the pointee is valid
-            // for 'static and fully initialised once the Acquire load sees it.
-            let slot: &'static Slot<H> = unsafe { &*slot };
-            if slot.hash == hash && slot.pipeline == pipeline && same_key(&slot.key, key) {
-                return Ok(&slot.handles);
-            }
+    fn id(&self) -> usize {
+        self as *const Self as usize
+    }
+}
+
+/// The handles a pipeline bound for the sites of one handle type.
+pub(crate) struct SiteMap<H> {
+    map: papaya::HashMap<SiteKey, Box<H>, FixedState>,
+}
+
+impl<H> std::fmt::Debug for SiteMap<H> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SiteMap")
+            .field("len", &self.map.len())
+            .finish_non_exhaustive()
+    }
+}
+
+const HASHER: FixedState = FixedState::with_seed(0x6d63_705f_6d65_7472);
+
+/// A stored key: the site and its label values.
+#[derive(PartialEq, Eq)]
+struct SiteKey {
+    site: usize,
+    values: Box<[Box<str>]>,
+}
+
+/// A lookup key, borrowing the values.
+struct Lookup<'a> {
+    site: usize,
+    values: &'a [&'a str],
+}
+
+impl Hash for SiteKey {
+    fn hash<S: Hasher>(&self, state: &mut S) {
+        self.site.hash(state);
+        for v in self.values.iter() {
+            v.hash(state);
         }
-        Err(MAX_SLOTS)
+    }
+}
+
+impl Hash for Lookup<'_> {
+    fn hash<S: Hasher>(&self, state: &mut S) {
+        self.site.hash(state);
+        for v in self.values {
+            v.hash(state);
+        }
+    }
+}
+
+impl papaya::Equivalent<SiteKey> for Lookup<'_> {
+    fn equivalent(&self, key: &SiteKey) -> bool {
+        self.site == key.site
+            && self.values.len() == key.values.len()
+            && self
+                .values
+                .iter()
+                .zip(key.values.iter())
+                .all(|(a, b)| **a == **b)
+    }
+}
+
+impl<H: Send + Sync> SiteMap<H> {
+    pub(crate) fn new() -> Self {
+        SiteMap {
+            map: papaya::HashMap::builder().hasher(HASHER).build(),
+        }
     }
 
-    /// The handles bound to `key` in `pipeline`, binding them with `bind` on first use.
-    /// `None` when the cache is full of other label sets.
+    /// The handles of `site` for the label values `labels` (key, value), binding them on the
+    /// first call with `bind(pipeline, admitted values)`. `None` when the site is full.
     #[inline]
-    pub fn get_or_bind(
-        &self,
+    pub(crate) fn get_or_bind<'p>(
+        &'p self,
         pipeline: &Pipeline,
-        key: &[&str],
-        bind: impl FnOnce(&Pipeline) -> H,
-    ) -> Option<&'static H> {
-        let id = pipeline.id();
-        let hash = hash_of(id, key);
-        match self.find(hash, id, key) {
-            Ok(handles) => Some(handles),
-            Err(_) => self.insert(hash, pipeline, key, bind),
+        site: &BoundCache<H>,
+        labels: &[(&'static str, &str)],
+        bind: impl FnOnce(&Pipeline, &[&str]) -> H,
+    ) -> Option<&'p H> {
+        const MAX: usize = 4;
+        debug_assert!(labels.len() <= MAX);
+        let mut values = [""; MAX];
+        for (slot, (_, v)) in values.iter_mut().zip(labels) {
+            *slot = pipeline.bounds.length(v);
         }
+        let values = &values[..labels.len().min(MAX)];
+        let map = self.map.pin();
+        let key = Lookup {
+            site: site.id(),
+            values,
+        };
+        if let Some(handles) = map.get(&key) {
+            return Some(extend(&**handles, self));
+        }
+        self.bind(pipeline, site, labels, bind)
     }
 
     #[cold]
-    fn insert(
-        &self,
-        hash: u64,
+    fn bind<'p>(
+        &'p self,
         pipeline: &Pipeline,
-        key: &[&str],
-        bind: impl FnOnce(&Pipeline) -> H,
-    ) -> Option<&'static H> {
-        let _writer = self.insert.lock().unwrap_or_else(|p| p.into_inner());
-        // Another writer may have inserted it meanwhile.
-        let index = match self.find(hash, pipeline.id(), key) {
-            Ok(handles) => return Some(handles),
-            Err(MAX_SLOTS) => return None,
-            Err(index) => index,
-        };
-        let slot = Box::leak(Box::new(Slot {
-            hash,
-            pipeline: pipeline.id(),
-            key: key.iter().map(|k| Box::<str>::from(*k)).collect(),
-            handles: bind(pipeline),
-        }));
-        self.slots[index].store(slot, Ordering::Release);
-        Some(&slot.handles)
-    }
-
-    /// How many label sets are cached.
-    pub fn len(&self) -> usize {
-        self.slots
+        site: &BoundCache<H>,
+        labels: &[(&'static str, &str)],
+        bind: impl FnOnce(&Pipeline, &[&str]) -> H,
+    ) -> Option<&'p H> {
+        let admitted: Vec<&str> = labels
             .iter()
-            .filter(|s| !s.load(Ordering::Relaxed).is_null())
-            .count()
+            .map(|(k, v)| pipeline.bounds.admit(k, v))
+            .collect();
+        let map = self.map.pin();
+        let lookup = Lookup {
+            site: site.id(),
+            values: &admitted,
+        };
+        if let Some(handles) = map.get(&lookup) {
+            return Some(extend(&**handles, self));
+        }
+        if map.len() >= MAX_LABEL_SETS {
+            return None;
+        }
+        let key = SiteKey {
+            site: site.id(),
+            values: admitted.iter().map(|v| Box::<str>::from(*v)).collect(),
+        };
+        let handles = map.get_or_insert_with(key, || Box::new(bind(pipeline, &admitted)));
+        Some(extend(&**handles, self))
+    }
+}
+
+/// Handles kept by a guard next to the pipeline that owns them (the guard holds both, so the
+/// handles outlive the reference).
+#[derive(Debug)]
+pub(crate) struct HandlesRef<H>(NonNull<H>);
+
+impl<H> HandlesRef<H> {
+    pub(crate) fn new(handles: &H) -> Self {
+        HandlesRef(NonNull::from(handles))
     }
 
-    /// Whether nothing is cached yet.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
+    /// # Safety
+    /// The pipeline whose site map holds the handles must still be alive.
+    pub(crate) unsafe fn get(&self) -> &H {
+        // SAFETY: the caller keeps the owning pipeline alive; its entries are boxed and never
+        // removed, so the pointer is valid.
+        unsafe { self.0.as_ref() }
     }
+}
+
+// SAFETY: a shared reference to `H` may cross threads when `H: Sync`; that is all this is.
+unsafe impl<H: Sync> Send for HandlesRef<H> {}
+// SAFETY: as above.
+unsafe impl<H: Sync> Sync for HandlesRef<H> {}
+
+/// A reference to boxed handles, for as long as the map that owns them.
+fn extend<'p, H>(handles: &H, _owner: &'p SiteMap<H>) -> &'p H {
+    // SAFETY: entries are never removed from the map, and the map is dropped only with its
+    // owner, which the caller borrows for 'p; the Box keeps `H` at one address while the map
+    // grows. So the `H` outlives 'p.
+    unsafe { &*(handles as *const H) }
 }
 
 #[cfg(test)]
@@ -157,9 +213,10 @@ mod tests {
     use super::*;
     use crate::config::Config;
 
-    fn pipeline() -> Pipeline {
+    fn pipeline(budget: usize) -> Pipeline {
         let config = Config::builder()
             .prometheus(false)
+            .label_value_budget(budget)
             .build_with_env(|_| None)
             .unwrap();
         Pipeline::build(
@@ -169,40 +226,38 @@ mod tests {
     }
 
     #[test]
-    fn binds_once_per_label_set_and_pipeline_then_refuses_when_full() {
-        static CACHE: BoundCache<String> = BoundCache::new();
-        let (a, b) = (pipeline(), pipeline());
+    fn binds_once_per_label_set_and_site_and_keeps_flood_values_out() {
+        static A: BoundCache<String> = BoundCache::new();
+        static B: BoundCache<String> = BoundCache::new();
+        let p = pipeline(2);
+        let map = SiteMap::<String>::new();
         let mut binds = 0;
-        let mut bind = |key: &str| {
-            binds += 1;
-            key.to_owned()
-        };
-        let first = CACHE
-            .get_or_bind(&a, &["github", "x"], |_| bind("a1"))
-            .unwrap();
-        let again = CACHE
-            .get_or_bind(&a, &["github", "x"], |_| bind("never"))
-            .unwrap();
-        assert!(ptr::eq(first, again));
-        assert_eq!(first, "a1");
-        let other = CACHE
-            .get_or_bind(&b, &["github", "x"], |_| bind("b1"))
-            .unwrap();
-        assert_eq!(other, "b1", "another pipeline gets its own handles");
-        assert_eq!(binds, 2);
-        for i in 2..MAX_SLOTS {
-            assert!(CACHE
-                .get_or_bind(&a, &[&i.to_string()], |_| String::new())
-                .is_some());
+        {
+            let mut get = |site: &BoundCache<String>, project: &str| {
+                map.get_or_bind(
+                    &p,
+                    site,
+                    &[("server_name", "s"), ("project_id", project)],
+                    |_, v| {
+                        binds += 1;
+                        v.join("/")
+                    },
+                )
+                .cloned()
+            };
+            assert_eq!(get(&A, "p1").as_deref(), Some("s/p1"));
+            assert_eq!(get(&A, "p1").as_deref(), Some("s/p1"));
+            assert_eq!(
+                get(&B, "p1").as_deref(),
+                Some("s/p1"),
+                "another site binds its own"
+            );
+            assert_eq!(get(&A, "p2").as_deref(), Some("s/p2"));
+            for i in 0..100 {
+                assert_eq!(get(&A, &format!("flood-{i}")).as_deref(), Some("s/_other"));
+            }
         }
-        assert_eq!(CACHE.len(), MAX_SLOTS);
-        assert!(CACHE
-            .get_or_bind(&a, &["one", "more"], |_| String::new())
-            .is_none());
-        // Existing entries are still found when full.
-        assert_eq!(
-            CACHE.get_or_bind(&a, &["github", "x"], |_| String::new()),
-            Some(&"a1".to_string())
-        );
+        assert_eq!(binds, 4, "p1 twice (two sites), p2, and _other once");
+        assert_eq!(map.map.len(), 4);
     }
 }

@@ -3,7 +3,6 @@
 //! test may route its thread's recordings to its own pipeline (see [`crate::testing`]).
 
 use std::cell::RefCell;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -14,26 +13,29 @@ use opentelemetry_sdk::metrics::{
 };
 use opentelemetry_sdk::Resource;
 
+use crate::__private::GuardrailHandles;
+use crate::bound_cache::SiteMap;
 use crate::catalog::Metric;
 use crate::config::Config;
+use crate::instruments::Bound;
 use crate::instruments::{Instruments, Measurement, Prebound};
 use crate::label_bounds::LabelBounds;
 use crate::labels::OperationType;
 use crate::pending;
+use crate::record::ToolCallHandles;
 
 /// The instrumentation scope name of every instrument.
 pub const SCOPE_NAME: &str = "mcp-gateway-metrics";
 
-static NEXT_ID: AtomicU64 = AtomicU64::new(1);
-
 /// One meter provider and everything created from it.
 #[derive(Debug)]
 pub struct Pipeline {
-    id: u64,
     provider: SdkMeterProvider,
     pub(crate) instruments: Instruments,
     pub(crate) prebound: Prebound,
     pub(crate) bounds: LabelBounds,
+    /// The handles bound per call site and label set; they die with the pipeline.
+    pub(crate) sites: Sites,
     operation_timeouts: [Duration; OperationType::ALL.len()],
     #[cfg(feature = "prometheus")]
     pub(crate) disabled: bool,
@@ -55,22 +57,21 @@ impl Pipeline {
         let instruments = Instruments::create(&meter, config);
         let prebound = Prebound::bind(&instruments);
         Pipeline {
-            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             provider,
             instruments,
             prebound,
             bounds: LabelBounds::new(config.max_label_length, config.label_value_budget),
+            sites: Sites {
+                tool_calls: SiteMap::new(),
+                guardrails: SiteMap::new(),
+                bound: SiteMap::new(),
+            },
             operation_timeouts: config.operation_timeouts,
             #[cfg(feature = "prometheus")]
             disabled: config.disabled,
             #[cfg(feature = "prometheus")]
             registry: None,
         }
-    }
-
-    /// A number unique to this pipeline in the process.
-    pub(crate) fn id(&self) -> u64 {
-        self.id
     }
 
     pub(crate) fn provider(&self) -> &SdkMeterProvider {
@@ -92,17 +93,17 @@ impl Pipeline {
         self.instruments.record(metric, value, &bounded);
     }
 
-    /// The attributes of a label set, with the values bounded.
-    pub(crate) fn attributes(&self, labels: &[(&'static str, &str)]) -> Vec<KeyValue> {
-        labels
-            .iter()
-            .map(|(k, v)| KeyValue::new(*k, self.bounds.admit(k, v).to_owned()))
-            .collect()
-    }
-
     pub(crate) fn operation_timeout(&self, op: OperationType) -> Duration {
         self.operation_timeouts[op.index()]
     }
+}
+
+/// A pipeline's bound handles, by handle type.
+#[derive(Debug)]
+pub(crate) struct Sites {
+    pub(crate) tool_calls: SiteMap<ToolCallHandles>,
+    pub(crate) guardrails: SiteMap<GuardrailHandles>,
+    pub(crate) bound: SiteMap<Bound>,
 }
 
 fn resource(config: &Config) -> Resource {

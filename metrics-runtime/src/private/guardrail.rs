@@ -5,7 +5,7 @@ use tokio::time::Instant;
 use opentelemetry::metrics::{BoundCounter, BoundHistogram};
 use opentelemetry::KeyValue;
 
-use crate::bound_cache::BoundCache;
+use crate::bound_cache::{BoundCache, HandlesRef};
 use crate::catalog::Metric;
 use crate::instruments::Measurement;
 use crate::labels::{Direction, OutputCheck};
@@ -47,8 +47,12 @@ pub type GuardrailSite = BoundCache<GuardrailHandles>;
 
 #[derive(Debug)]
 enum Labels {
-    Bound(&'static GuardrailHandles),
-    Owned { server: Box<str>, tool: Box<str> },
+    /// Handles owned by the check's pipeline, which the check keeps alive.
+    Bound(HandlesRef<GuardrailHandles>),
+    Owned {
+        server: Box<str>,
+        tool: Box<str>,
+    },
 }
 
 /// Created when a guardrail check starts; records the API request, its duration and the
@@ -79,10 +83,13 @@ impl GuardrailCall {
     ) -> Self {
         let pipeline = pipeline::current();
         let bound = pipeline.as_deref().and_then(|p| {
-            let key = [p.bounds.length(server), p.bounds.length(tool)];
-            site.get_or_bind(p, &key, |p| {
-                GuardrailHandles::bind(p, endpoint, server, tool)
-            })
+            let labels = [("server_name", server), ("tool_name", tool)];
+            p.sites
+                .guardrails
+                .get_or_bind(p, site, &labels, |p, v| {
+                    GuardrailHandles::bind(p, endpoint, v[0], v[1])
+                })
+                .map(HandlesRef::new)
         });
         GuardrailCall {
             pipeline,
@@ -106,24 +113,34 @@ impl GuardrailCall {
         &self.span
     }
 
-    fn names(&self) -> (&str, &str) {
+    /// The bound handles, if any.
+    fn bound(&self) -> Option<&GuardrailHandles> {
         match &self.labels {
-            Labels::Bound(h) => (&h.server, &h.tool),
-            Labels::Owned { server, tool } => (server, tool),
+            // SAFETY: the handles are owned by `self.pipeline`, which `self` keeps.
+            Labels::Bound(h) => Some(unsafe { h.get() }),
+            Labels::Owned { .. } => None,
+        }
+    }
+
+    fn names(&self) -> (&str, &str) {
+        match (&self.labels, self.bound()) {
+            (_, Some(h)) => (&h.server, &h.tool),
+            (Labels::Owned { server, tool }, None) => (server, tool),
+            (Labels::Bound(_), None) => unreachable!("bound labels have handles"),
         }
     }
 
     fn request(&self, status: u16) {
         let seconds = self.started.elapsed().as_secs_f64();
         spans::record_u64(&self.span, "status_code", u64::from(status));
-        match &self.labels {
-            Labels::Bound(h) if status == 200 => {
+        match self.bound() {
+            Some(h) if status == 200 => {
                 h.ok_requests.add(1);
                 h.duration.record(seconds);
                 return;
             }
-            Labels::Bound(h) => h.duration.record(seconds),
-            Labels::Owned { .. } => emit_in(
+            Some(h) => h.duration.record(seconds),
+            None => emit_in(
                 self.pipeline.as_deref(),
                 Metric::ApiRequestDuration,
                 Measurement::Observe(seconds),

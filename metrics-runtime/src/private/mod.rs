@@ -15,7 +15,9 @@ pub use crate::spans::{enter, instrument};
 pub use call_scope::{in_call, CallScope, CallState, InCall};
 pub use classify::{Classified, Classify, ViaAnything, ViaErrorType, ViaTypeName};
 pub use flow::{label, once, Branch, FromResidual, LabelValue};
-pub use guardrail::{guardrail_finish, GuardrailCall, GuardrailResult, GuardrailSite};
+pub use guardrail::{
+    guardrail_finish, GuardrailCall, GuardrailHandles, GuardrailResult, GuardrailSite,
+};
 pub use simple::{auth_finish, cache_lookup_finish, AuthResult, CacheResult};
 pub use timeout::{enforce, timeout_error, TimeoutOp};
 pub use tool_call::{ToolCallGuard, ToolCallSite};

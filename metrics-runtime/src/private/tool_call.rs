@@ -2,7 +2,7 @@
 
 use tokio::time::Instant;
 
-use crate::bound_cache::BoundCache;
+use crate::bound_cache::{BoundCache, HandlesRef};
 use crate::context;
 use crate::pipeline::{self, PipelineRef};
 use crate::record::{record_unbound, Outcome, ToolCallHandles, ToolCallLabels};
@@ -26,10 +26,10 @@ struct OwnedLabels {
 /// that pipeline, wherever and however the call ends.
 #[derive(Debug)]
 enum Labels {
-    /// Handles bound in `pipeline`.
+    /// Handles owned by `pipeline`, which this value keeps alive.
     Bound {
         pipeline: PipelineRef,
-        handles: &'static ToolCallHandles,
+        handles: HandlesRef<ToolCallHandles>,
     },
     /// Label values without handles: a full cache, or no pipeline yet (before `init()`).
     Owned {
@@ -66,7 +66,8 @@ impl ToolCallGuard {
             let pipeline = pipeline::current();
             let bound = pipeline
                 .as_deref()
-                .and_then(|p| ToolCallHandles::resolve(site, p, &labels));
+                .and_then(|p| ToolCallHandles::resolve(site, p, &labels))
+                .map(HandlesRef::new);
             match (pipeline, bound) {
                 (Some(pipeline), Some(handles)) => Labels::Bound { pipeline, handles },
                 (pipeline, _) => Labels::Owned {
@@ -140,6 +141,8 @@ impl ToolCallGuard {
         let count_block = !self.state.block_counted();
         match &self.labels {
             Labels::Bound { pipeline, handles } => {
+                // SAFETY: the handles are owned by `pipeline`, held right here.
+                let handles = unsafe { handles.get() };
                 handles.finish(pipeline, outcome, elapsed, count_block)
             }
             Labels::Owned {

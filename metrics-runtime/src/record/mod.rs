@@ -67,14 +67,14 @@ pub(crate) fn emit_in(
     debug_assert!(labels.len() <= MAX_LABELS);
     match pipeline {
         Some(p) => {
-            // Length-bounded before the values key the cache; the budget applies when bound.
-            let mut values = [""; MAX_LABELS];
-            for (slot, (_, v)) in values.iter_mut().zip(labels) {
-                *slot = p.bounds.length(v);
-            }
-            let values = &values[..labels.len().min(MAX_LABELS)];
-            match SITES[metric as usize].get_or_bind(p, values, |p| {
-                p.instruments.bind(metric, &p.attributes(labels))
+            let site = &SITES[metric as usize];
+            match p.sites.bound.get_or_bind(p, site, labels, |p, values| {
+                let attrs: Vec<KeyValue> = labels
+                    .iter()
+                    .zip(values)
+                    .map(|((k, _), v)| KeyValue::new(*k, v.to_string()))
+                    .collect();
+                p.instruments.bind(metric, &attrs)
             }) {
                 Some(bound) => bound.record(value),
                 None => p.record(metric, value, &attributes(labels)),

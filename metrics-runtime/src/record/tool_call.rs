@@ -65,15 +65,12 @@ pub struct ToolCallHandles {
 }
 
 impl ToolCallHandles {
-    fn bind(p: &Pipeline, labels: &ToolCallLabels<'_>) -> Self {
-        let server_name = p.bounds.admit("server_name", labels.server_name);
-        let tool_name = p.bounds.admit("tool_name", labels.tool_name);
+    /// Binds the handles of admitted values: server, tool, project.
+    fn bind(p: &Pipeline, values: &[&str]) -> Self {
+        let [server_name, tool_name, project_id] = [values[0], values[1], values[2]];
         let server = KeyValue::new("server_name", server_name.to_owned());
         let tool = KeyValue::new("tool_name", tool_name.to_owned());
-        let project = KeyValue::new(
-            "project_id",
-            p.bounds.admit("project_id", labels.project_id).to_owned(),
-        );
+        let project = KeyValue::new("project_id", project_id.to_owned());
         let pair = [server.clone(), tool.clone()];
         ToolCallHandles {
             server: server_name.into(),
@@ -88,24 +85,22 @@ impl ToolCallHandles {
         }
     }
 
-    /// Resolves the handles for `labels` in the current pipeline through a cache.
-    /// `None` before `init()` or when the cache is full: record with [`record_unbound`] then.
-    pub(crate) fn resolve(
+    /// The handles of `labels` at `site`, owned by `p`. `None` when `p` holds too many label
+    /// sets already: record with [`record_unbound`] then.
+    pub(crate) fn resolve<'p>(
         site: &BoundCache<ToolCallHandles>,
-        p: &Pipeline,
+        p: &'p Pipeline,
         labels: &ToolCallLabels<'_>,
-    ) -> Option<&'static ToolCallHandles> {
-        // Length-bounded before the values key the cache: a flood of long values cannot fill
-        // it with long keys.
-        let b = &p.bounds;
-        site.get_or_bind(
+    ) -> Option<&'p ToolCallHandles> {
+        p.sites.tool_calls.get_or_bind(
             p,
+            site,
             &[
-                b.length(labels.server_name),
-                b.length(labels.tool_name),
-                b.length(labels.project_id),
+                ("server_name", labels.server_name),
+                ("tool_name", labels.tool_name),
+                ("project_id", labels.project_id),
             ],
-            |p| ToolCallHandles::bind(p, labels),
+            ToolCallHandles::bind,
         )
     }
 

@@ -1,18 +1,27 @@
-//! The cost of instrumentation, compared in one run:
+//! The cost of instrumentation, compared in one run (`cargo bench -p benches --bench overhead`):
 //!
+//! - `tool_call/floor`: what any instrumentation must at least do, a clock pair around the
+//!   body and three relaxed atomic adds (calls, success, a histogram bucket);
 //! - `tool_call/bare`: the function alone;
-//! - `tool_call/macro`: the same with `#[tool_call]`, server and tool labels from arguments;
-//! - `tool_call/hand_written_otel`: the same body with hand-written OpenTelemetry code that
-//!   records the same three instruments with the same attributes;
+//! - `tool_call/macro`: `#[tool_call]`, success, server and tool labels from arguments;
+//! - `tool_call/macro_error`: the same call returning an error (`error_type` from the
+//!   derived `ErrorType`);
+//! - `tool_call/labels_1000` and `labels_10000`: the macro with that many distinct tool names
+//!   cycling;
+//! - `tool_call/two_threads`: the macro on two threads at once with the same labels (time per
+//!   call per thread);
+//! - `tool_call/hand_written_otel`: the same three instruments and attributes by hand;
+//! - `tool_call/metrics_crate`: the `metrics` crate with its Prometheus exporter's recorder;
+//! - `tool_call/prometheus_client`: `prometheus-client` families with the same labels;
 //! - `timeout/macro` vs `timeout/tokio_timeout`: `#[timeout_op]` on an async fn against a bare
 //!   `tokio::time::timeout` around the same body.
 //!
-//! Run with `cargo bench -p benches`. With `--features tracing` the runtime's spans are
-//! compiled in, and `tool_call/macro_recording_spans` runs the macro under a subscriber that
-//! records every span (`tracing_subscriber::registry()`). The compile-out comparison is in
-//! `tests/compile-out/benches/off.rs` (a build with the `off` feature).
+//! With `--features tracing` the runtime's spans are compiled in, and
+//! `tool_call/macro_recording_spans` runs the macro under a subscriber that records every span.
+//! The compile-out comparison is in `tests/compile-out/benches/off.rs`.
 
 use std::hint::black_box;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -23,6 +32,7 @@ use opentelemetry_sdk::metrics::SdkMeterProvider;
 
 #[derive(Debug, ErrorType)]
 enum Error {
+    UpstreamUnavailable,
     #[error_type(transparent)]
     Timeout(Timeout),
 }
@@ -48,6 +58,120 @@ fn bare(server_name: &str, tool_name: &str) -> Result<usize, Error> {
 #[tool_call]
 fn instrumented(server_name: &str, tool_name: &str) -> Result<usize, Error> {
     body(server_name, tool_name)
+}
+
+#[inline(never)]
+#[tool_call]
+fn failing(server_name: &str, tool_name: &str) -> Result<usize, Error> {
+    body(server_name, tool_name)?;
+    Err(Error::UpstreamUnavailable)
+}
+
+/// The floor: a clock pair and three relaxed atomic adds.
+struct Floor([AtomicU64; 3]);
+
+impl Floor {
+    #[inline(never)]
+    fn call(&self, server_name: &str, tool_name: &str) -> Result<usize, Error> {
+        let started = Instant::now();
+        let result = body(server_name, tool_name);
+        let elapsed = started.elapsed();
+        self.0[0].fetch_add(1, Ordering::Relaxed);
+        self.0[1].fetch_add(1, Ordering::Relaxed);
+        self.0[2].fetch_add(
+            black_box(elapsed).subsec_nanos() as u64 & 1,
+            Ordering::Relaxed,
+        );
+        result
+    }
+}
+
+const BUCKETS: [f64; 6] = [0.1, 0.5, 1.0, 2.0, 5.0, 10.0];
+
+/// The `metrics` crate: the same counters and histogram through its macros.
+#[inline(never)]
+fn with_metrics_crate(server_name: &'static str, tool_name: &'static str) -> Result<usize, Error> {
+    let started = Instant::now();
+    let result = body(server_name, tool_name);
+    let labels = [("server_name", server_name), ("tool_name", tool_name)];
+    metrics::counter!(
+        "enkrypt_tool_calls_total",
+        &[
+            ("server_name", server_name),
+            ("tool_name", tool_name),
+            ("project_id", "unknown")
+        ]
+    )
+    .increment(1);
+    if result.is_ok() {
+        metrics::counter!("enkrypt_tool_call_success_total", &labels).increment(1);
+    }
+    metrics::histogram!("enkrypt_tool_call_duration_seconds", &labels)
+        .record(started.elapsed().as_secs_f64());
+    result
+}
+
+type PcLabels = [(&'static str, &'static str); 2];
+type PcLabels3 = [(&'static str, &'static str); 3];
+
+/// `prometheus-client`: families of the same instruments.
+struct PrometheusClient {
+    calls: prometheus_client::metrics::family::Family<
+        PcLabels3,
+        prometheus_client::metrics::counter::Counter,
+    >,
+    success: prometheus_client::metrics::family::Family<
+        PcLabels,
+        prometheus_client::metrics::counter::Counter,
+    >,
+    duration: prometheus_client::metrics::family::Family<
+        PcLabels,
+        prometheus_client::metrics::histogram::Histogram,
+        fn() -> prometheus_client::metrics::histogram::Histogram,
+    >,
+}
+
+impl PrometheusClient {
+    fn new() -> Self {
+        fn histogram() -> prometheus_client::metrics::histogram::Histogram {
+            prometheus_client::metrics::histogram::Histogram::new(BUCKETS)
+        }
+        let mut registry = prometheus_client::registry::Registry::default();
+        let client = PrometheusClient {
+            calls: Default::default(),
+            success: Default::default(),
+            duration: prometheus_client::metrics::family::Family::new_with_constructor(histogram),
+        };
+        registry.register("enkrypt_tool_calls", "calls", client.calls.clone());
+        registry.register(
+            "enkrypt_tool_call_success",
+            "success",
+            client.success.clone(),
+        );
+        registry.register(
+            "enkrypt_tool_call_duration_seconds",
+            "duration",
+            client.duration.clone(),
+        );
+        client
+    }
+
+    #[inline(never)]
+    fn call(&self, server_name: &'static str, tool_name: &'static str) -> Result<usize, Error> {
+        let started = Instant::now();
+        let result = body(server_name, tool_name);
+        let labels = [("server_name", server_name), ("tool_name", tool_name)];
+        self.calls
+            .get_or_create(&[labels[0], labels[1], ("project_id", "unknown")])
+            .inc();
+        if result.is_ok() {
+            self.success.get_or_create(&labels).inc();
+        }
+        self.duration
+            .get_or_create(&labels)
+            .observe(started.elapsed().as_secs_f64());
+        result
+    }
 }
 
 /// What a careful hand-written version records: the same instruments and attributes.
@@ -128,13 +252,32 @@ fn tool_call_overhead(c: &mut Criterion) {
         .with_reader(opentelemetry_sdk::metrics::ManualReader::builder().build())
         .build();
     let hand = HandWritten::new(&provider);
+    let floor = Floor(Default::default());
+    let recorder = metrics_exporter_prometheus::PrometheusBuilder::new()
+        .set_buckets(&BUCKETS)
+        .expect("valid buckets")
+        .build_recorder();
+    let client = PrometheusClient::new();
+    // Distinct tool names for the label-set benchmarks (leaked: they live as long as the run).
+    let names = |n: usize| -> Vec<&'static str> {
+        (0..n)
+            .map(|i| &*Box::leak(format!("tool_{i}").into_boxed_str()))
+            .collect()
+    };
+    let (many, more) = (names(1_000), names(10_000));
 
     let mut group = c.benchmark_group("tool_call");
     let mut i = 0usize;
-    let mut next = || {
+    let mut next = move || {
         i = (i + 1) % LABELS.len();
         LABELS[i]
     };
+    group.bench_function("floor", |b| {
+        b.iter(|| {
+            let (s, t) = next();
+            floor.call(black_box(s), black_box(t))
+        })
+    });
     group.bench_function("bare", |b| {
         b.iter(|| {
             let (s, t) = next();
@@ -145,6 +288,35 @@ fn tool_call_overhead(c: &mut Criterion) {
         b.iter(|| {
             let (s, t) = next();
             instrumented(black_box(s), black_box(t))
+        })
+    });
+    group.bench_function("macro_error", |b| {
+        b.iter(|| {
+            let (s, t) = next();
+            failing(black_box(s), black_box(t))
+        })
+    });
+    for (name, tools) in [("labels_1000", &many), ("labels_10000", &more)] {
+        let mut k = 0usize;
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                k = (k + 1) % tools.len();
+                instrumented(black_box("github"), black_box(tools[k]))
+            })
+        });
+    }
+    group.bench_function("two_threads", |b| {
+        b.iter_custom(|iters| {
+            let run = move || {
+                let started = Instant::now();
+                for _ in 0..iters {
+                    let _ = instrumented(black_box("github"), black_box("create_issue"));
+                }
+                started.elapsed()
+            };
+            let other = std::thread::spawn(run);
+            let mine = run();
+            mine.max(other.join().expect("the other thread runs"))
         })
     });
     #[cfg(feature = "tracing")]
@@ -160,6 +332,20 @@ fn tool_call_overhead(c: &mut Criterion) {
         b.iter(|| {
             let (s, t) = next();
             hand.call(black_box(s), black_box(t), "unknown")
+        })
+    });
+    group.bench_function("metrics_crate", |b| {
+        metrics::with_local_recorder(&recorder, || {
+            b.iter(|| {
+                let (s, t) = next();
+                with_metrics_crate(black_box(s), black_box(t))
+            })
+        })
+    });
+    group.bench_function("prometheus_client", |b| {
+        b.iter(|| {
+            let (s, t) = next();
+            client.call(black_box(s), black_box(t))
         })
     });
     group.finish();

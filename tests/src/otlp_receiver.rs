@@ -336,16 +336,7 @@ pub mod grpc {
         SocketAddr,
         mpsc::UnboundedReceiver<ExportMetricsServiceRequest>,
     ) {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let incoming = tonic::transport::server::TcpIncoming::from(listener);
-        let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(
-            tonic::transport::Server::builder()
-                .add_service(MetricsServiceServer::new(Service(tx)))
-                .serve_with_incoming(incoming),
-        );
-        (addr, rx)
+        serve(tonic::transport::Server::builder()).await
     }
 
     /// Like [`start`], over TLS with the server certificate of `pki`.
@@ -355,19 +346,51 @@ pub mod grpc {
         SocketAddr,
         mpsc::UnboundedReceiver<ExportMetricsServiceRequest>,
     ) {
+        let identity =
+            tonic::transport::Identity::from_pem(&pki.server_cert_pem, &pki.server_key_pem);
+        let server = tonic::transport::Server::builder()
+            .tls_config(tonic::transport::ServerTlsConfig::new().identity(identity))
+            .unwrap();
+        serve(server).await
+    }
+
+    async fn serve(
+        mut server: tonic::transport::Server,
+    ) -> (
+        SocketAddr,
+        mpsc::UnboundedReceiver<ExportMetricsServiceRequest>,
+    ) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let incoming = tonic::transport::server::TcpIncoming::from(listener);
         let (tx, rx) = mpsc::unbounded_channel();
-        let identity =
-            tonic::transport::Identity::from_pem(&pki.server_cert_pem, &pki.server_key_pem);
         tokio::spawn(
-            tonic::transport::Server::builder()
-                .tls_config(tonic::transport::ServerTlsConfig::new().identity(identity))
-                .unwrap()
+            server
                 .add_service(MetricsServiceServer::new(Service(tx)))
                 .serve_with_incoming(incoming),
         );
         (addr, rx)
     }
+}
+
+/// The total of `enkrypt_cache_hits_total` (all cache types) in one export.
+pub fn cache_hits(request: &ExportMetricsServiceRequest) -> i64 {
+    use opentelemetry_proto::tonic::metrics::v1::metric::Data;
+    use opentelemetry_proto::tonic::metrics::v1::number_data_point::Value;
+    request
+        .resource_metrics
+        .iter()
+        .flat_map(|rm| &rm.scope_metrics)
+        .flat_map(|sm| &sm.metrics)
+        .filter(|m| m.name == "enkrypt_cache_hits_total")
+        .filter_map(|m| match &m.data {
+            Some(Data::Sum(sum)) => Some(&sum.data_points),
+            _ => None,
+        })
+        .flatten()
+        .map(|dp| match dp.value {
+            Some(Value::AsInt(v)) => v,
+            _ => 0,
+        })
+        .sum()
 }

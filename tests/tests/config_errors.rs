@@ -1,18 +1,13 @@
 //! Bad configuration fails at startup with a message naming the setting and the value.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use mcp_gateway_metrics::catalog::Metric;
-use mcp_gateway_metrics::{Config, ConfigBuilder, ConfigError, OperationType, OtlpProtocol};
+use std::collections::HashMap;
 
-fn with_env(builder: ConfigBuilder, vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-    let env: HashMap<String, String> = vars
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    builder.build_with_env(move |name| env.get(name).cloned())
-}
+use mcp_gateway_metrics::{Config, ConfigError, OperationType, OtlpProtocol};
+
+use tests::config_with_env as with_env;
 
 /// Asserts the error names every one of `parts` (the setting, the value, the fix).
 fn assert_names(result: Result<Config, ConfigError>, parts: &[&str]) {

@@ -1,17 +1,10 @@
 //! The standard OpenTelemetry variables mean what the OpenTelemetry specification says.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 
-use mcp_gateway_metrics::{Config, ConfigBuilder, ConfigError, OtlpCompression, OtlpProtocol};
+use mcp_gateway_metrics::{Config, ConfigBuilder, OtlpCompression, OtlpProtocol};
 
-fn with_env(builder: ConfigBuilder, vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-    let env: HashMap<String, String> = vars
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    builder.build_with_env(move |name| env.get(name).cloned())
-}
+use tests::config_with_env as with_env;
 
 fn otlp_endpoint(vars: &[(&str, &str)]) -> String {
     let config = with_env(Config::builder(), vars).unwrap();

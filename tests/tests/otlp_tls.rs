@@ -4,31 +4,9 @@
 use std::time::Duration;
 
 use mcp_gateway_metrics::{record, CacheType, Config, OtlpCompression, OtlpProtocol};
-use opentelemetry_proto::tonic::metrics::v1::metric::Data;
-use opentelemetry_proto::tonic::metrics::v1::number_data_point::Value;
+use tests::otlp_receiver::cache_hits;
 use tests::otlp_receiver::tls::{HttpsReceiver, TestPki};
-use tests::otlp_receiver::Export;
 use tests::prometheus::TempDir;
-
-fn tools_hits(export: &Export) -> i64 {
-    export
-        .request
-        .resource_metrics
-        .iter()
-        .flat_map(|rm| &rm.scope_metrics)
-        .flat_map(|sm| &sm.metrics)
-        .filter(|m| m.name == "enkrypt_cache_hits_total")
-        .filter_map(|m| match &m.data {
-            Some(Data::Sum(sum)) => Some(&sum.data_points),
-            _ => None,
-        })
-        .flatten()
-        .map(|dp| match dp.value {
-            Some(Value::AsInt(v)) => v,
-            _ => 0,
-        })
-        .sum()
-}
 
 #[test]
 fn https_push_trusts_the_configured_ca_and_compresses_with_gzip() {
@@ -64,7 +42,7 @@ fn https_push_trusts_the_configured_ca_and_compresses_with_gzip() {
         export.headers.get("content-encoding").map(String::as_str),
         Some("gzip")
     );
-    assert_eq!(tools_hits(export), 2);
+    assert_eq!(cache_hits(&export.request), 2);
     assert_eq!(
         receiver
             .failed_handshakes

@@ -4,9 +4,7 @@
 use std::time::Duration;
 
 use mcp_gateway_metrics::{record, CacheType, Config, OtlpProtocol};
-use opentelemetry_proto::tonic::metrics::v1::metric::Data;
-use opentelemetry_proto::tonic::metrics::v1::number_data_point::Value;
-use tests::otlp_receiver::{grpc, tls::TestPki};
+use tests::otlp_receiver::{cache_hits, grpc, tls::TestPki};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn grpc_push_over_tls_trusts_the_configured_ca() {
@@ -26,22 +24,7 @@ async fn grpc_push_over_tls_trusts_the_configured_ca() {
     }
     let total = tokio::time::timeout(Duration::from_secs(20), async {
         while let Some(request) = exports.recv().await {
-            let total: i64 = request
-                .resource_metrics
-                .iter()
-                .flat_map(|rm| &rm.scope_metrics)
-                .flat_map(|sm| &sm.metrics)
-                .filter(|m| m.name == "enkrypt_cache_hits_total")
-                .filter_map(|m| match &m.data {
-                    Some(Data::Sum(sum)) => Some(&sum.data_points),
-                    _ => None,
-                })
-                .flatten()
-                .map(|dp| match dp.value {
-                    Some(Value::AsInt(v)) => v,
-                    _ => 0,
-                })
-                .sum();
+            let total = cache_hits(&request);
             if total == 3 {
                 return total;
             }

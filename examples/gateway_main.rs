@@ -118,6 +118,9 @@ async fn run() -> Result<(), String> {
     if let Some(metrics_addr) = guard.prometheus_address() {
         eprintln!("gateway: metrics at http://{metrics_addr}/metrics");
     }
+    if let Some(endpoint) = guard.otlp_endpoint() {
+        eprintln!("gateway: pushing OTLP to {endpoint}");
+    }
     match args.simulate {
         Some(duration) => {
             eprintln!(

@@ -196,7 +196,7 @@ pub fn expand(macro_name: &str, args: TokenStream, item: TokenStream) -> TokenSt
     // What compile-out and errors return: the user's function, siblings marked as handled.
     let unchanged = func.item.clone();
     match plan(macro_name, args, siblings, &mut func) {
-        Ok(plan) if cfg!(feature = "off") => compiled_out(unchanged, &plan),
+        Ok(plan) if cfg!(not(feature = "instrument")) => compiled_out(plan, func),
         Ok(plan) => generate(plan, func),
         Err(e) => {
             let err = e.to_compile_error();
@@ -402,9 +402,11 @@ fn auth(args: &Args, func: &Func) -> syn::Result<Auth> {
     })
 }
 
-/// With instrumentation off: the function as written, plus a no-op use of the parameters its
-/// labels came from (so that compiling out cannot turn them into unused-variable warnings).
-fn compiled_out(mut item: syn::ItemFn, plan: &Plan) -> TokenStream {
+/// Without instrumentation: the function as written, plus a no-op use of the parameters its
+/// labels came from (so that compiling out cannot turn them into unused-variable warnings),
+/// and the deadline of an enforced `#[timeout_op]`: compiling the metrics out must not change
+/// what the program does.
+fn compiled_out(plan: Plan, mut func: Func) -> TokenStream {
     let labels = [
         plan.tool_call
             .as_ref()
@@ -425,10 +427,35 @@ fn compiled_out(mut item: syn::ItemFn, plan: &Plan) -> TokenStream {
         }
     }
     if !params.is_empty() {
-        item.block
+        func.item
+            .block
             .stmts
             .insert(0, syn::parse_quote!(let _ = (#(&#params,)*);));
     }
+    let enforced = plan
+        .timeout
+        .as_ref()
+        .filter(|t| t.enforce && func.runs_async());
+    let Some(t) = enforced else {
+        let item = func.item;
+        return quote!(#item);
+    };
+    let rt = plan.runtime.clone().expect("set by plan");
+    let p = quote!(#rt::__private);
+    let op = &t.operation;
+    let limit = match t.timeout {
+        Some(n) => quote!(#p::Some(#p::nanos(#n))),
+        None => quote!(#p::None),
+    };
+    let item = func_rewrite(&mut func, &rt, |run| {
+        let future = strip_await(run);
+        quote! {
+            match #p::enforce_unrecorded(#p::OperationType::#op, #limit, #future).await {
+                #p::Ok(__mr_value) => __mr_value,
+                #p::Err(__mr_timeout) => #p::Err(#p::From::from(__mr_timeout)),
+            }
+        }
+    });
     quote!(#item)
 }
 

@@ -5,8 +5,9 @@
 //! understands the function, `expand.rs` generates the instrumented body, which calls into
 //! `::mcp_gateway_metrics::__private`. The recording logic lives in the runtime, where it is tested.
 //!
-//! With the `off` feature (set by `mcp-gateway-metrics/off`), every attribute still checks its
-//! arguments, then returns the function unchanged.
+//! Without the `instrument` feature (enabled by `mcp-gateway-metrics/instrument`, a default),
+//! every attribute still checks its arguments, then returns the function unchanged, except
+//! that an enforced `#[timeout_op]` keeps its deadline.
 
 use proc_macro::TokenStream;
 

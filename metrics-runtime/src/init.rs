@@ -38,7 +38,16 @@ impl Config {
     ///
     /// Fails if a pipeline is already installed, if the Prometheus address cannot be listened
     /// on, or if an OTLP exporter cannot be built; each error names the setting and value.
-    pub fn install(self) -> Result<MetricsGuard, InitError> {
+    ///
+    /// Without the `instrument` feature nothing is recorded, so nothing is served or pushed:
+    /// the configuration is installed for what still applies (the operation timeouts of
+    /// `#[timeout_op]` deadlines).
+    pub fn install(mut self) -> Result<MetricsGuard, InitError> {
+        if cfg!(not(feature = "instrument")) {
+            self.disabled = true;
+            self.prometheus = None;
+            self.otlp = None;
+        }
         if pipeline::global().is_some() {
             return Err(InitError::AlreadyInitialized);
         }

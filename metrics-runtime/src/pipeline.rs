@@ -169,12 +169,13 @@ pub(crate) fn global() -> Option<&'static Arc<Pipeline>> {
 /// Runs `f` with the pipeline recordings of this thread go to: the thread's most recent test
 /// meter if any, else the global pipeline. `None` before [`crate::init`].
 ///
-/// With the `off` feature there is never a current pipeline: every recording is a no-op.
+/// Without the `instrument` feature there is never a current pipeline: every recording is a
+/// no-op.
 /// During thread-local teardown (a future dropped by a thread-local's destructor) the thread's
 /// test meters are gone: the global pipeline is current.
 #[inline]
 pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Arc<Pipeline>>) -> R) -> R {
-    if cfg!(feature = "off") {
+    if cfg!(not(feature = "instrument")) {
         return f(None);
     }
     let mut f = Some(f);
@@ -211,7 +212,7 @@ impl std::ops::Deref for PipelineRef {
 /// The current pipeline, as a handle for guards that must record into the pipeline they
 /// started in.
 pub(crate) fn current() -> Option<PipelineRef> {
-    if cfg!(feature = "off") {
+    if cfg!(not(feature = "instrument")) {
         return None;
     }
     let local = OVERRIDE

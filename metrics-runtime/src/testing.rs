@@ -61,7 +61,16 @@ impl TestMeter {
     /// A test meter with the given settings (bucket overrides, dropped labels, cardinality
     /// limit, operation timeouts), validated against an empty environment. Exporters are
     /// not started: the values stay in memory.
+    ///
+    /// # Panics
+    /// Without the `instrument` feature: nothing would be recorded, and every read would be 0.
     pub fn with_config(builder: ConfigBuilder) -> Result<Self, ConfigError> {
+        if cfg!(not(feature = "instrument")) {
+            panic!(
+                "TestMeter needs the `instrument` feature of mcp-gateway-metrics: it is compiled \
+             out in this build, so nothing is recorded and every read would be 0"
+            );
+        }
         let mut config = builder
             .serve_prometheus(false)
             .prometheus(cfg!(feature = "prometheus"))

@@ -55,6 +55,11 @@ pub(crate) fn render_registry(registry: &prometheus::Registry) -> String {
 /// # Ok::<(), mcp_gateway_metrics::InitError>(())
 /// ```
 pub fn render() -> String {
+    if cfg!(not(feature = "instrument")) {
+        return "# mcp-gateway-metrics: instrumentation compiled out (the `instrument` feature is \
+                off): nothing is recorded\n"
+            .to_owned();
+    }
     pipeline::with_current(|p| match p {
         Some(p) => render_pipeline(p),
         None => {

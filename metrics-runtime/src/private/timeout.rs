@@ -16,16 +16,38 @@ pub use crate::record::TimeoutOperation as TimeoutOp;
 /// only (a warning says so once), never a panic.
 pub async fn enforce<F: Future>(op: &TimeoutOperation, future: F) -> Option<F::Output> {
     if tokio::runtime::Handle::try_current().is_err() {
-        static WARNED: AtomicBool = AtomicBool::new(false);
-        if !WARNED.swap(true, Ordering::Relaxed) {
-            tracing::warn!(
-                target: "mcp_gateway_metrics",
-                "#[timeout_op] ran outside a tokio runtime; its deadline is observed, not enforced"
-            );
-        }
+        warn_outside_tokio();
         return Some(future.await);
     }
     tokio::time::timeout_at(op.deadline(), future).await.ok()
+}
+
+/// `#[timeout_op]` with instrumentation compiled out: the same deadline (the given timeout, or
+/// the operation type's configured one), enforced the same way, with the same error, and
+/// nothing recorded.
+pub async fn enforce_unrecorded<F: Future>(
+    op: crate::labels::OperationType,
+    timeout: Option<std::time::Duration>,
+    future: F,
+) -> Result<F::Output, Timeout> {
+    let limit = timeout.unwrap_or_else(|| crate::record::operation_timeout(op));
+    if tokio::runtime::Handle::try_current().is_err() {
+        warn_outside_tokio();
+        return Ok(future.await);
+    }
+    tokio::time::timeout(limit, future)
+        .await
+        .map_err(|_| Timeout::new(op, limit))
+}
+
+fn warn_outside_tokio() {
+    static WARNED: AtomicBool = AtomicBool::new(false);
+    if !WARNED.swap(true, Ordering::Relaxed) {
+        tracing::warn!(
+            target: "mcp_gateway_metrics",
+            "#[timeout_op] ran outside a tokio runtime; its deadline is observed, not enforced"
+        );
+    }
 }
 
 /// The error an enforced operation returns when its deadline passes.

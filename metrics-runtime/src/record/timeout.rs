@@ -24,7 +24,9 @@ use crate::spans::{self, CallSpan};
 pub fn operation_timeout(op: OperationType) -> Duration {
     pipeline::with_current(|p| match p {
         Some(p) => p.operation_timeout(op),
-        None => op.default_timeout(),
+        // Instrumentation compiled out: the installed (recording-free) configuration still
+        // holds the operator's timeouts.
+        None => pipeline::global().map_or(op.default_timeout(), |p| p.operation_timeout(op)),
     })
 }
 

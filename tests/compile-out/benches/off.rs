@@ -1,5 +1,5 @@
-//! Compile-out overhead: a bare function against the same function under `#[tool_call]` with
-//! the `off` feature, in one run. Run with
+//! Compile-out overhead: a bare function against the same function under `#[tool_call]` without
+//! the `instrument` feature, in one run. Run with
 //! `cargo bench --manifest-path tests/compile-out/Cargo.toml`.
 
 use std::hint::black_box;

@@ -31,6 +31,12 @@ pub async fn call(
     Ok(format!("{server_name}/{tool_name}"))
 }
 
+#[timeout_op(operation = "discovery")] // the configured timeout of discovery
+pub async fn discover(work: Duration) -> Result<(), Timeout> {
+    tokio::time::sleep(work).await;
+    Ok(())
+}
+
 #[tool_call(server = "github", tool = "fail")]
 pub fn fail() -> Result<(), GatewayError> {
     Err(GatewayError::Upstream)

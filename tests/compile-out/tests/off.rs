@@ -1,23 +1,41 @@
-//! With `mcp-gateway-metrics/off`, the attributes return the functions unchanged (no deadline is
-//! enforced, nothing is recorded), the typed API is a no-op, and arguments are still checked.
+//! Without the `instrument` feature of `mcp-gateway-metrics`: `#[timeout_op]` still enforces
+//! its deadline (the same timeout, the same error), every other attribute returns the function
+//! as written, nothing is recorded, kept or served, a `TestMeter` refuses to read zeros, and
+//! arguments are still checked.
 
 use std::time::Duration;
 
 use compile_out::*;
-use mcp_gateway_metrics::record;
 use mcp_gateway_metrics::testing::TestMeter;
-use mcp_gateway_metrics::CacheType;
+use mcp_gateway_metrics::{record, CacheType, Config, OperationType};
 
 #[tokio::test]
-async fn nothing_is_recorded_and_no_deadline_is_enforced() {
-    let meter = TestMeter::new();
-    // 50 ms of a 10 ms timeout: compiled out, the function runs to the end.
+async fn deadlines_are_enforced_and_nothing_is_recorded_or_served() {
+    let guard = Config::builder()
+        .prometheus_address("127.0.0.1:0")
+        .operation_timeout(OperationType::Discovery, Duration::from_millis(20))
+        .install()
+        .unwrap();
+    assert_eq!(guard.prometheus_address(), None, "nothing is served");
+
+    // 50 ms of a 10 ms deadline: cut off, exactly as in the instrumented build.
+    match call("github", "search", Duration::from_millis(50)).await {
+        Err(GatewayError::Timeout(t)) => {
+            assert_eq!(t.operation(), OperationType::ToolExecution);
+            assert_eq!(t.after(), Duration::from_millis(10));
+        }
+        other => panic!("expected the deadline to cut the call off, got {other:?}"),
+    }
     assert_eq!(
-        call("github", "search", Duration::from_millis(50))
+        call("github", "search", Duration::from_millis(1))
             .await
             .unwrap(),
         "github/search"
     );
+    // The operator's timeout still applies.
+    let cut = discover(Duration::from_millis(200)).await.unwrap_err();
+    assert_eq!(cut.after(), Duration::from_millis(20));
+
     assert!(fail().is_err());
     assert!(check("github", "search").is_blocked());
     assert_eq!(lookup(true), Some(1));
@@ -25,24 +43,19 @@ async fn nothing_is_recorded_and_no_deadline_is_enforced() {
     record::cache_hit(CacheType::Tools);
     let _session = record::session_started();
 
-    for name in [
-        "enkrypt_tool_calls_total",
-        "enkrypt_tool_call_failure_total",
-        "enkrypt_timeout_operations_total",
-        "enkrypt_api_requests_total",
-        "enkrypt_tool_call_blocked_total",
-        "enkrypt_cache_hits_total",
-        "enkrypt_auth_failure_total",
-    ] {
-        assert_eq!(meter.counter(name, &[]), 0, "{name}");
-        // Only the series that exist from startup (fixed label values, at 0).
-        assert!(
-            meter.series(name).iter().all(|s| s.value == 0.0),
-            "{name} recorded"
-        );
-    }
-    assert_eq!(meter.gauge("enkrypt_active_sessions", &[]), 0);
+    assert!(mcp_gateway_metrics::read::snapshot().is_none());
+    assert!(
+        mcp_gateway_metrics::render().contains("instrumentation compiled out"),
+        "{}",
+        mcp_gateway_metrics::render()
+    );
     assert_eq!(mcp_gateway_metrics::pending_before_init(), 0);
+}
+
+#[test]
+#[should_panic(expected = "TestMeter needs the `instrument` feature")]
+fn a_test_meter_refuses_to_read_zeros() {
+    let _meter = TestMeter::new();
 }
 
 #[test]

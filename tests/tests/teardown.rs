@@ -6,6 +6,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
+use mcp_gateway_metrics::catalog::Metric;
 use mcp_gateway_metrics::tool_call;
 use tests::gateway_fixture::GatewayError;
 
@@ -23,10 +24,13 @@ async fn parked() -> Result<(), GatewayError> {
 
 #[test]
 fn a_future_dropped_during_thread_local_teardown_records_and_does_not_abort() {
-    let before = mcp_gateway_metrics::pending_before_init();
+    let _metrics = mcp_gateway_metrics::Config::builder()
+        .serve_prometheus(false)
+        .install()
+        .unwrap();
     std::thread::spawn(|| {
-        // Registered first, so destroyed last: after the runtime's own thread-locals, which
-        // the first poll below registers.
+        // Registered first, so destroyed last: after the thread-locals the first poll below
+        // registers (ours, and those of the lock-free maps the handles live in).
         PARKED.with(|_| ());
         let mut future: Parked = Box::pin(parked());
         let mut cx = Context::from_waker(Waker::noop());
@@ -36,7 +40,11 @@ fn a_future_dropped_during_thread_local_teardown_records_and_does_not_abort() {
     })
     .join()
     .expect("the thread ended without a panic");
-    // No pipeline in this process: the cancelled call waits for init(): calls, failure,
-    // error and duration.
-    assert_eq!(mcp_gateway_metrics::pending_before_init(), before + 4);
+    // The cancellation is recorded, in the pipeline the call started in.
+    let now = mcp_gateway_metrics::read::snapshot().unwrap();
+    let labels = [("server_name", "teardown")];
+    assert_eq!(now.counter(Metric::ToolCalls, &labels), 1);
+    let cancelled = [("server_name", "teardown"), ("error_type", "cancelled")];
+    assert_eq!(now.counter(Metric::ToolCallFailure, &cancelled), 1);
+    assert_eq!(now.counter(Metric::ToolCallErrors, &labels), 1);
 }

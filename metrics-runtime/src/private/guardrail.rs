@@ -10,7 +10,7 @@ use crate::catalog::Metric;
 use crate::instruments::Measurement;
 use crate::labels::{Direction, OutputCheck};
 use crate::pipeline::{self, Pipeline, PipelineRef};
-use crate::record::{self, decimal, emit_in};
+use crate::record::{self, decimal, emit_via, Route};
 use crate::spans::{self, CallSpan};
 use crate::verdict::{Verdict, VerdictSink};
 
@@ -130,7 +130,7 @@ impl GuardrailCall {
         }
     }
 
-    fn request(&self, status: u16) {
+    fn request(&self, status: u16, route: Route) {
         let seconds = self.started.elapsed().as_secs_f64();
         spans::record_u64(&self.span, "status_code", u64::from(status));
         match self.bound() {
@@ -140,14 +140,16 @@ impl GuardrailCall {
                 return;
             }
             Some(h) => h.duration.record(seconds),
-            None => emit_in(
+            None => emit_via(
+                route,
                 self.pipeline.as_deref(),
                 Metric::ApiRequestDuration,
                 Measurement::Observe(seconds),
                 &[("endpoint", self.endpoint)],
             ),
         }
-        emit_in(
+        emit_via(
+            route,
             self.pipeline.as_deref(),
             Metric::ApiRequests,
             Measurement::Add(1),
@@ -161,7 +163,7 @@ impl GuardrailCall {
     /// Records a check that returned a verdict.
     pub fn finish_verdict<V: Verdict + ?Sized>(mut self, verdict: &V) {
         self.done = true;
-        self.request(verdict.status_code());
+        self.request(verdict.status_code(), Route::Cached);
         let (server, tool) = self.names();
         let mut findings = Findings {
             pipeline: self.pipeline.as_deref(),
@@ -178,7 +180,7 @@ impl GuardrailCall {
     /// Records a check that failed with an error of this status.
     pub fn finish_status(mut self, status: u16) {
         self.done = true;
-        self.request(status);
+        self.request(status, Route::Cached);
         spans::record(&self.span, "verdict", "error");
     }
 }
@@ -186,7 +188,9 @@ impl GuardrailCall {
 impl Drop for GuardrailCall {
     fn drop(&mut self) {
         if !self.done {
-            self.request(if std::thread::panicking() { 500 } else { 499 });
+            // Maybe during thread-local teardown: no lookups that need thread-locals.
+            let status = if std::thread::panicking() { 500 } else { 499 };
+            self.request(status, Route::Unbound);
             spans::record(&self.span, "verdict", "error");
         }
     }

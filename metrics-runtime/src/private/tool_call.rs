@@ -5,7 +5,7 @@ use tokio::time::Instant;
 use crate::bound_cache::{BoundCache, HandlesRef};
 use crate::context;
 use crate::pipeline::{self, PipelineRef};
-use crate::record::{record_unbound, Outcome, ToolCallHandles, ToolCallLabels};
+use crate::record::{record_unbound, Outcome, Route, ToolCallHandles, ToolCallLabels};
 use crate::spans::{self, CallSpan};
 
 use super::call_scope::CallState;
@@ -122,10 +122,10 @@ impl ToolCallGuard {
         } else {
             classified.outcome
         };
-        self.record(outcome);
+        self.record(outcome, Route::Cached);
     }
 
-    fn record(&self, outcome: Outcome<'_>) {
+    fn record(&self, outcome: Outcome<'_>, route: Route) {
         let elapsed = self.started.elapsed();
         let (name, field, value) = match outcome {
             Outcome::Success => ("success", "", ""),
@@ -143,12 +143,13 @@ impl ToolCallGuard {
             Labels::Bound { pipeline, handles } => {
                 // SAFETY: the handles are owned by `pipeline`, held right here.
                 let handles = unsafe { handles.get() };
-                handles.finish(pipeline, outcome, elapsed, count_block)
+                handles.finish(pipeline, outcome, elapsed, count_block, route)
             }
             Labels::Owned {
                 pipeline,
                 labels: l,
             } => record_unbound(
+                route,
                 pipeline.as_deref(),
                 &ToolCallLabels {
                     server_name: &l.server,
@@ -171,7 +172,8 @@ impl Drop for ToolCallGuard {
             } else {
                 "cancelled"
             };
-            self.record(Outcome::Crash { error_type });
+            // Maybe during thread-local teardown: no lookups that need thread-locals.
+            self.record(Outcome::Crash { error_type }, Route::Unbound);
         }
     }
 }

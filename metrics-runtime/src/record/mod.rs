@@ -55,6 +55,31 @@ pub(crate) fn emit(metric: Metric, value: Measurement, labels: &[(&'static str, 
     pipeline::with_current(|p| emit_in(p.map(|p| &**p), metric, value, labels));
 }
 
+/// How a measurement reaches its pipeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Route {
+    /// Through the call site's bound handles (the normal path).
+    Cached,
+    /// Through the SDK's unbound API: for a guard's `Drop` (a panic or a cancellation, which
+    /// can happen during thread-local teardown, when the lock-free maps' thread-locals may
+    /// be gone).
+    Unbound,
+}
+
+/// Records one measurement by `route`.
+pub(crate) fn emit_via(
+    route: Route,
+    pipeline: Option<&Pipeline>,
+    metric: Metric,
+    value: Measurement,
+    labels: &[(&'static str, &str)],
+) {
+    match (route, pipeline) {
+        (Route::Unbound, Some(p)) => p.record(metric, value, &attributes(labels)),
+        _ => emit_in(pipeline, metric, value, labels),
+    }
+}
+
 /// Records one measurement in `pipeline`, the one a guard captured when its call started;
 /// `None` (the call started before `init()`) records in the current pipeline, or keeps the
 /// measurement for `init()`.

@@ -11,7 +11,7 @@ use std::time::Duration;
 use opentelemetry::metrics::{BoundCounter, BoundHistogram};
 use opentelemetry::KeyValue;
 
-use super::emit_in;
+use super::{emit_in, emit_via, Route};
 use crate::bound_cache::BoundCache;
 use crate::catalog::Metric;
 use crate::instruments::Measurement;
@@ -113,11 +113,12 @@ impl ToolCallHandles {
         outcome: Outcome<'_>,
         duration: Duration,
         count_block: bool,
+        route: Route,
     ) {
         self.calls.add(1);
         match outcome {
             Outcome::Success => self.success.add(1),
-            other => record_outcome(Some(p), &self.server, &self.tool, other, count_block),
+            other => record_outcome(route, Some(p), &self.server, &self.tool, other, count_block),
         }
         self.duration.record(duration.as_secs_f64());
     }
@@ -145,10 +146,10 @@ static SHARED_SITE: BoundCache<ToolCallHandles> = BoundCache::new();
 pub fn tool_call(labels: &ToolCallLabels<'_>, outcome: Outcome<'_>, duration: Duration) {
     pipeline::with_current(|p| match p {
         Some(p) => match ToolCallHandles::resolve(&SHARED_SITE, p, labels) {
-            Some(h) => h.finish(p, outcome, duration, true),
-            None => record_unbound(Some(p), labels, outcome, duration, true),
+            Some(h) => h.finish(p, outcome, duration, true, Route::Cached),
+            None => record_unbound(Route::Cached, Some(p), labels, outcome, duration, true),
         },
-        None => record_unbound(None, labels, outcome, duration, true),
+        None => record_unbound(Route::Cached, None, labels, outcome, duration, true),
     })
 }
 
@@ -181,6 +182,7 @@ pub(crate) fn tool_call_blocked_in(
 
 /// Records a finished call without bound handles (before `init()`, or a full cache).
 pub(crate) fn record_unbound(
+    route: Route,
     p: Option<&Pipeline>,
     labels: &ToolCallLabels<'_>,
     outcome: Outcome<'_>,
@@ -191,7 +193,8 @@ pub(crate) fn record_unbound(
         ("server_name", labels.server_name),
         ("tool_name", labels.tool_name),
     ];
-    emit_in(
+    emit_via(
+        route,
         p,
         Metric::ToolCalls,
         Measurement::Add(1),
@@ -202,10 +205,24 @@ pub(crate) fn record_unbound(
         ],
     );
     match outcome {
-        Outcome::Success => emit_in(p, Metric::ToolCallSuccess, Measurement::Add(1), &pair),
-        other => record_outcome(p, labels.server_name, labels.tool_name, other, count_block),
+        Outcome::Success => emit_via(
+            route,
+            p,
+            Metric::ToolCallSuccess,
+            Measurement::Add(1),
+            &pair,
+        ),
+        other => record_outcome(
+            route,
+            p,
+            labels.server_name,
+            labels.tool_name,
+            other,
+            count_block,
+        ),
     }
-    emit_in(
+    emit_via(
+        route,
         p,
         Metric::ToolCallDuration,
         Measurement::Observe(duration.as_secs_f64()),
@@ -215,6 +232,7 @@ pub(crate) fn record_unbound(
 
 /// The outcomes other than success, through the per-metric caches.
 fn record_outcome(
+    route: Route,
     p: Option<&Pipeline>,
     server: &str,
     tool: &str,
@@ -222,16 +240,18 @@ fn record_outcome(
     count_block: bool,
 ) {
     match outcome {
-        Outcome::Success => emit_in(
+        Outcome::Success => emit_via(
+            route,
             p,
             Metric::ToolCallSuccess,
             Measurement::Add(1),
             &[("server_name", server), ("tool_name", tool)],
         ),
-        Outcome::Failure { error_type } => failure(p, server, tool, error_type),
+        Outcome::Failure { error_type } => failure(route, p, server, tool, error_type),
         Outcome::Crash { error_type } => {
-            failure(p, server, tool, error_type);
-            emit_in(
+            failure(route, p, server, tool, error_type);
+            emit_via(
+                route,
                 p,
                 Metric::ToolCallErrors,
                 Measurement::Add(1),
@@ -243,8 +263,9 @@ fn record_outcome(
     }
 }
 
-fn failure(p: Option<&Pipeline>, server: &str, tool: &str, error_type: &str) {
-    emit_in(
+fn failure(route: Route, p: Option<&Pipeline>, server: &str, tool: &str, error_type: &str) {
+    emit_via(
+        route,
         p,
         Metric::ToolCallFailure,
         Measurement::Add(1),

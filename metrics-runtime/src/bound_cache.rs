@@ -117,7 +117,8 @@ impl<H: Send + Sync> SiteMap<H> {
     }
 
     /// The handles of `site` for the label values `labels` (key, value), binding them on the
-    /// first call with `bind(pipeline, admitted values)`. `None` when the site is full.
+    /// first call with `bind(pipeline, admitted values)`. `None` when the pipeline already
+    /// holds [`MAX_LABEL_SETS`] label sets of this handle type.
     #[inline]
     pub(crate) fn get_or_bind<'p>(
         &'p self,

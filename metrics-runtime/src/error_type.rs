@@ -1,9 +1,8 @@
 //! How an error becomes the bounded `error_type` label (and, for guardrail calls, a status
 //! code), and the timeout error that enforced operations return.
 
-use std::collections::HashMap;
 use std::fmt;
-use std::sync::Mutex;
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use crate::labels::OperationType;
@@ -37,8 +36,10 @@ use crate::labels::OperationType;
 /// assert!(GatewayError::UpstreamCrashed.is_crash());
 /// ```
 ///
-/// Errors whose type does not implement the trait are classified by their type's name in
-/// snake_case (`std::io::Error` → `error`, `GatewayError` → `gateway_error`).
+/// `std::io::Error`, boxed `dyn Error`s and (feature `anyhow`) `anyhow::Error` implement it
+/// ([`crate::error_labels`]). Errors whose type does not implement it are classified by their
+/// type's name in snake_case (`GatewayError` → `gateway_error`); derive it for labels that do
+/// not depend on how the compiler prints type names.
 pub trait ErrorType {
     /// The `error_type` label value.
     fn error_type(&self) -> &'static str;
@@ -109,14 +110,18 @@ impl ErrorType for Timeout {
 
 /// The default `error_type` of an error type without an [`ErrorType`] impl: the last segment
 /// of its type name, in snake_case (interned once per type).
+/// Interned in a lock-free map: the failure path takes no process-wide lock.
 pub(crate) fn type_name_label<E: ?Sized>() -> &'static str {
-    static NAMES: Mutex<Option<HashMap<&'static str, &'static str>>> = Mutex::new(None);
+    static NAMES: LazyLock<papaya::HashMap<&'static str, &'static str>> =
+        LazyLock::new(papaya::HashMap::new);
     let full = std::any::type_name::<E>();
-    let mut names = NAMES.lock().unwrap_or_else(|p| p.into_inner());
-    names
-        .get_or_insert_with(HashMap::new)
-        .entry(full)
-        .or_insert_with(|| Box::leak(snake_case(last_segment(full)).into_boxed_str()))
+    let names = NAMES.pin();
+    if let Some(label) = names.get(full) {
+        return label;
+    }
+    names.get_or_insert_with(full, || {
+        Box::leak(snake_case(last_segment(full)).into_boxed_str())
+    })
 }
 
 fn last_segment(type_name: &str) -> &str {

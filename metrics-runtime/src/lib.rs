@@ -65,6 +65,7 @@ mod context;
 mod diagnostics;
 mod env;
 mod error;
+pub mod error_labels;
 mod error_type;
 mod exporters;
 mod extensions;

@@ -20,32 +20,36 @@ mod snake;
 #[cfg(test)]
 mod snapshots;
 
-/// Records the tool-call family for every call of the function. See the `mcp_gateway_metrics`
-/// documentation of `tool_call` for arguments and examples.
+/// (Defined in `mcp-gateway-metrics-macros`; use it from `mcp_gateway_metrics`, whose
+/// documentation of `tool_call` is the reference.)
 #[proc_macro_attribute]
 pub fn tool_call(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::expand("tool_call", args.into(), item.into()).into()
 }
 
-/// Records a guardrail check: the API request, its duration and the verdict's findings.
+/// (Defined in `mcp-gateway-metrics-macros`; use it from `mcp_gateway_metrics`, whose
+/// documentation of `guardrail_check` is the reference.)
 #[proc_macro_attribute]
 pub fn guardrail_check(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::expand("guardrail_check", args.into(), item.into()).into()
 }
 
-/// Records a timeout-managed operation and, on an `async fn`, enforces its deadline.
+/// (Defined in `mcp-gateway-metrics-macros`; use it from `mcp_gateway_metrics`, whose
+/// documentation of `timeout_op` is the reference.)
 #[proc_macro_attribute]
 pub fn timeout_op(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::expand("timeout_op", args.into(), item.into()).into()
 }
 
-/// Counts a cache lookup that returns `Option`: `Some` is a hit, `None` a miss.
+/// (Defined in `mcp-gateway-metrics-macros`; use it from `mcp_gateway_metrics`, whose
+/// documentation of `cache_lookup` is the reference.)
 #[proc_macro_attribute]
 pub fn cache_lookup(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::expand("cache_lookup", args.into(), item.into()).into()
 }
 
-/// Counts an authentication that returns `Result`: `Ok` is a success, `Err` a failure.
+/// (Defined in `mcp-gateway-metrics-macros`; use it from `mcp_gateway_metrics`, whose
+/// documentation of `auth_check` is the reference.)
 #[proc_macro_attribute]
 pub fn auth_check(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::expand("auth_check", args.into(), item.into()).into()

@@ -92,9 +92,13 @@ pub use error_type::{ErrorType, Timeout};
 pub use exporters::prometheus::{render, CONTENT_TYPE};
 pub use init::{init, MetricsGuard};
 pub use labels::{CacheType, Direction, OperationType, OutputCheck, UnknownLabelValue};
-pub use mcp_gateway_metrics_macros::{
-    auth_check, cache_lookup, guardrail_check, timeout_op, tool_call, ErrorType,
-};
+include!("attributes.rs");
+/// Derives [`ErrorType`](trait@ErrorType) for an error enum: each variant's `error_type` is its
+/// name in snake_case, unless `#[error_type("name")]` (or `name = "..."`) says otherwise;
+/// `#[error_type(status = 400)]` sets its status code, `#[error_type(blocked)]` makes it end a
+/// call as blocked (reason = its name), `#[error_type(crash)]` counts it as an error too, and
+/// `#[error_type(transparent)]` delegates to the variant's single field.
+pub use mcp_gateway_metrics_macros::ErrorType;
 /// The OpenTelemetry API this crate records through, re-exported so that your own instruments
 /// (`opentelemetry::global::meter(..)`) are on the same version line.
 pub use opentelemetry;

@@ -72,6 +72,17 @@ fn parse_args() -> Result<Args, String> {
 
 #[tokio::main]
 async fn main() {
+    // The metrics runtime reports what goes wrong (an OTLP export that failed, a /metrics
+    // accept that failed, ...) as `tracing` events: show warnings and errors on stderr (stdout
+    // carries MCP in --stdio mode); rmcp logs every MCP error it answers, which is the
+    // gateway's business, not a warning. RUST_LOG overrides: RUST_LOG=mcp_gateway_metrics=debug.
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,rmcp=error")),
+        )
+        .init();
     if let Err(e) = run().await {
         eprintln!("gateway: {e}");
         std::process::exit(2);
@@ -92,6 +103,10 @@ async fn run() -> Result<(), String> {
     let mut metrics = Config::builder()
         .service_name("secure-mcp-gateway")
         .service_version(env!("CARGO_PKG_VERSION"));
+    if std::env::var_os("OTEL_METRICS_EXPORTER").is_none() {
+        // Prometheus by choice; OTEL_METRICS_EXPORTER=otlp (or prometheus,otlp) pushes.
+        metrics = metrics.prometheus(true);
+    }
     if args.config.is_none() && std::env::var_os("MCP_METRICS_TIMEOUT_TOOL_EXECUTION").is_none() {
         // The demo's slow server sometimes passes this: timeouts happen in the workload.
         metrics = metrics.operation_timeout(OperationType::ToolExecution, Duration::from_secs(2));

@@ -25,22 +25,22 @@ pub const MAX_LABEL_SETS: usize = 65_536;
 
 /// A call site: its address is its identity.
 #[derive(Debug)]
-pub struct BoundCache<H> {
+pub struct CallSite<H> {
     // Not zero-sized, so that every site static has an address of its own.
     _identity: u8,
     _handles: PhantomData<fn() -> H>,
 }
 
-impl<H> Default for BoundCache<H> {
+impl<H> Default for CallSite<H> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<H> BoundCache<H> {
+impl<H> CallSite<H> {
     /// A site; put it in a `static`.
     pub const fn new() -> Self {
-        BoundCache {
+        CallSite {
             _identity: 0,
             _handles: PhantomData,
         }
@@ -123,7 +123,7 @@ impl<H: Send + Sync> SiteMap<H> {
     pub(crate) fn get_or_bind<'p>(
         &'p self,
         pipeline: &Pipeline,
-        site: &BoundCache<H>,
+        site: &CallSite<H>,
         labels: &[(&'static str, &str)],
         bind: impl FnOnce(&Pipeline, &[&str]) -> H,
     ) -> Option<&'p H> {
@@ -149,7 +149,7 @@ impl<H: Send + Sync> SiteMap<H> {
     fn bind<'p>(
         &'p self,
         pipeline: &Pipeline,
-        site: &BoundCache<H>,
+        site: &CallSite<H>,
         labels: &[(&'static str, &str)],
         bind: impl FnOnce(&Pipeline, &[&str]) -> H,
     ) -> Option<&'p H> {
@@ -228,13 +228,13 @@ mod tests {
 
     #[test]
     fn binds_once_per_label_set_and_site_and_keeps_flood_values_out() {
-        static A: BoundCache<String> = BoundCache::new();
-        static B: BoundCache<String> = BoundCache::new();
+        static A: CallSite<String> = CallSite::new();
+        static B: CallSite<String> = CallSite::new();
         let p = pipeline(2);
         let map = SiteMap::<String>::new();
         let mut binds = 0;
         {
-            let mut get = |site: &BoundCache<String>, project: &str| {
+            let mut get = |site: &CallSite<String>, project: &str| {
                 map.get_or_bind(
                     &p,
                     site,

@@ -27,6 +27,16 @@ pub const DEFAULT_LABEL_VALUE_BUDGET: usize = 100;
 /// The label keys whose values come from requests, and so get a budget.
 pub const REQUEST_KEYS: [&str; 2] = ["project_id", "user_id"];
 
+/// `value`, or [`TOO_LONG`] when it is longer than `max_length` bytes.
+#[inline]
+pub(crate) fn within(value: &str, max_length: usize) -> &str {
+    if value.len() > max_length {
+        TOO_LONG
+    } else {
+        value
+    }
+}
+
 /// The bounds of one pipeline.
 #[derive(Debug)]
 pub(crate) struct LabelBounds {
@@ -48,11 +58,7 @@ impl LabelBounds {
     /// `value`, or [`TOO_LONG`]: cheap enough for every call.
     #[inline]
     pub(crate) fn length<'a>(&self, value: &'a str) -> &'a str {
-        if value.len() > self.max_length {
-            TOO_LONG
-        } else {
-            value
-        }
+        within(value, self.max_length)
     }
 
     /// `value` as it may be recorded under `key`: length-bounded, and within the key's budget

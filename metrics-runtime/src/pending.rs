@@ -48,13 +48,15 @@ pub(crate) fn record(metric: Metric, value: Measurement, attrs: &[KeyValue]) {
     if pending.items.len() < PENDING_CAPACITY {
         // Long values are replaced now (the pipeline bounds the rest when they are replayed),
         // so that the buffer's memory is bounded too.
-        let max = crate::label_bounds::DEFAULT_MAX_LABEL_LENGTH;
+        use crate::label_bounds::{within, DEFAULT_MAX_LABEL_LENGTH, TOO_LONG};
         let attrs = attrs
             .iter()
-            .map(|kv| match kv.value.as_str().len() > max {
-                true => KeyValue::new(kv.key.clone(), crate::label_bounds::TOO_LONG),
-                false => kv.clone(),
-            })
+            .map(
+                |kv| match within(&kv.value.as_str(), DEFAULT_MAX_LABEL_LENGTH) == TOO_LONG {
+                    true => KeyValue::new(kv.key.clone(), TOO_LONG),
+                    false => kv.clone(),
+                },
+            )
             .collect();
         pending.items.push((metric, value, attrs));
     } else {

@@ -18,6 +18,19 @@ pub enum GatewayError {
     Timeout(Timeout),
 }
 
+/// The verdict of a toy injection detector: blocks text that asks to ignore previous
+/// instructions.
+pub fn injection_verdict(text: &str) -> mcp_gateway_metrics::GuardrailVerdict {
+    let verdict = mcp_gateway_metrics::GuardrailVerdict::default();
+    if text.contains("ignore previous instructions") {
+        verdict
+            .violation("injection_attack", "injection_detector")
+            .block("injection_attack")
+    } else {
+        verdict
+    }
+}
+
 impl From<Timeout> for GatewayError {
     fn from(t: Timeout) -> Self {
         GatewayError::Timeout(t)

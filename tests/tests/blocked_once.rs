@@ -7,18 +7,11 @@ use std::time::Duration;
 
 use mcp_gateway_metrics::testing::TestMeter;
 use mcp_gateway_metrics::{guardrail_check, tool_call, GuardrailVerdict, RequestContext};
-use tests::gateway_fixture::GatewayError;
+use tests::gateway_fixture::{injection_verdict, GatewayError};
 
 #[guardrail_check(direction = input, endpoint = "/guardrails/policy/detect")]
 fn check(server_name: &str, tool_name: &str, text: &str) -> GuardrailVerdict {
-    let verdict = GuardrailVerdict::default();
-    if text.contains("ignore previous instructions") {
-        verdict
-            .violation("injection_attack", "injection_detector")
-            .block("injection_attack")
-    } else {
-        verdict
-    }
+    injection_verdict(text)
 }
 
 /// A check that calls another check: both see the block, the call counts it once.

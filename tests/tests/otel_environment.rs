@@ -173,6 +173,17 @@ fn compression_headers_and_timeouts_follow_the_variables() {
     .unwrap();
     assert_eq!(config.otlp().unwrap().compression, OtlpCompression::None);
 
+    let message = refused(
+        otlp.clone(),
+        &[(
+            "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE",
+            "lowmemory",
+        )],
+    );
+    assert!(
+        message.contains("TEMPORALITY_PREFERENCE") && message.contains("lowmemory"),
+        "{message}"
+    );
     let message = refused(otlp.clone(), &[("OTEL_EXPORTER_OTLP_COMPRESSION", "zstd")]);
     assert!(
         message.contains("OTEL_EXPORTER_OTLP_COMPRESSION") && message.contains("gzip"),

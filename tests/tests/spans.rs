@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use mcp_gateway_metrics::testing::TestMeter;
 use mcp_gateway_metrics::{guardrail_check, timeout_op, tool_call, GuardrailVerdict};
-use tests::gateway_fixture::GatewayError;
+use tests::gateway_fixture::{injection_verdict, GatewayError};
 use tests::tracing_capture::Captured;
 
 #[tool_call]
@@ -30,14 +30,7 @@ async fn analyse(work: Duration) -> Result<(), GatewayError> {
 
 #[guardrail_check(direction = input, endpoint = "/guardrails/policy/detect", server = "github", tool = "search")]
 fn check(text: &str) -> GuardrailVerdict {
-    let verdict = GuardrailVerdict::default();
-    if text.contains("ignore previous instructions") {
-        verdict
-            .violation("injection_attack", "injection_detector")
-            .block("injection_attack")
-    } else {
-        verdict
-    }
+    injection_verdict(text)
 }
 
 fn field<'a>(span: &'a tests::tracing_capture::SpanRecord, name: &str) -> &'a str {

@@ -5,7 +5,7 @@ use tokio::time::Instant;
 use opentelemetry::metrics::{BoundCounter, BoundHistogram};
 use opentelemetry::KeyValue;
 
-use crate::bound_cache::{BoundCache, HandlesRef};
+use crate::bound_cache::{CallSite, HandlesRef};
 use crate::catalog::Metric;
 use crate::instruments::Measurement;
 use crate::labels::{Direction, OutputCheck};
@@ -43,7 +43,7 @@ impl GuardrailHandles {
 }
 
 /// Per call site: handles per (server_name, tool_name).
-pub type GuardrailSite = BoundCache<GuardrailHandles>;
+pub type GuardrailSite = CallSite<GuardrailHandles>;
 
 #[derive(Debug)]
 enum Labels {

@@ -2,7 +2,7 @@
 
 use tokio::time::Instant;
 
-use crate::bound_cache::{BoundCache, HandlesRef};
+use crate::bound_cache::{CallSite, HandlesRef};
 use crate::context;
 use crate::pipeline::{self, PipelineRef};
 use crate::record::{record_unbound, Outcome, Route, ToolCallHandles, ToolCallLabels};
@@ -12,7 +12,7 @@ use super::call_scope::CallState;
 use super::Classified;
 
 /// Per call site: the handles bound to each label set the site has seen.
-pub type ToolCallSite = BoundCache<ToolCallHandles>;
+pub type ToolCallSite = CallSite<ToolCallHandles>;
 
 /// Label values kept without bound handles (before `init()`, or a full cache).
 #[derive(Debug)]

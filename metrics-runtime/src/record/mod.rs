@@ -35,13 +35,13 @@ pub use tool_call::{tool_call, tool_call_blocked, Outcome, ToolCallLabels};
 
 use opentelemetry::KeyValue;
 
-use crate::bound_cache::BoundCache;
+use crate::bound_cache::CallSite;
 use crate::catalog::{Metric, CATALOG};
 use crate::instruments::{Bound, Measurement};
 use crate::pipeline::{self, Pipeline};
 
 /// Per metric, the handles bound to each label-value set the typed API has seen.
-static SITES: [BoundCache<Bound>; CATALOG.len()] = [const { BoundCache::new() }; CATALOG.len()];
+static SITES: [CallSite<Bound>; CATALOG.len()] = [const { CallSite::new() }; CATALOG.len()];
 
 /// The most label keys any catalog metric has.
 const MAX_LABELS: usize = 3;
@@ -49,7 +49,7 @@ const MAX_LABELS: usize = 3;
 /// Records one measurement with string label values, in the order of the catalog's keys.
 ///
 /// After the first call with a label-value set, this is a lookup in the metric's
-/// [`BoundCache`] and an atomic update: no allocation. The first call, a full cache, and
+/// [`CallSite`] and an atomic update: no allocation. The first call, a full cache, and
 /// recordings before `init()` take the unbound path (owned attributes).
 pub(crate) fn emit(metric: Metric, value: Measurement, labels: &[(&'static str, &str)]) {
     pipeline::with_current(|p| emit_in(p.map(|p| &**p), metric, value, labels));

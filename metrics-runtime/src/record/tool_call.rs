@@ -12,7 +12,7 @@ use opentelemetry::metrics::{BoundCounter, BoundHistogram};
 use opentelemetry::KeyValue;
 
 use super::{emit_in, emit_via, Route};
-use crate::bound_cache::BoundCache;
+use crate::bound_cache::CallSite;
 use crate::catalog::Metric;
 use crate::instruments::Measurement;
 use crate::pipeline::{self, Pipeline};
@@ -88,7 +88,7 @@ impl ToolCallHandles {
     /// The handles of `labels` at `site`, owned by `p`. `None` when `p` holds too many label
     /// sets already: record with [`record_unbound`] then.
     pub(crate) fn resolve<'p>(
-        site: &BoundCache<ToolCallHandles>,
+        site: &CallSite<ToolCallHandles>,
         p: &'p Pipeline,
         labels: &ToolCallLabels<'_>,
     ) -> Option<&'p ToolCallHandles> {
@@ -124,7 +124,7 @@ impl ToolCallHandles {
     }
 }
 
-static SHARED_SITE: BoundCache<ToolCallHandles> = BoundCache::new();
+static SHARED_SITE: CallSite<ToolCallHandles> = CallSite::new();
 
 /// Records one finished tool call: the call, its outcome and its duration.
 ///

@@ -73,6 +73,8 @@ mod init;
 mod instruments;
 pub mod label_bounds;
 mod labels;
+#[cfg(feature = "rmcp")]
+pub mod mcp;
 mod pending;
 mod pipeline;
 pub mod read;

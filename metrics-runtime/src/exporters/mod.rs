@@ -17,7 +17,7 @@ pub(crate) use otlp::{attach as attach_otlp, OtlpResources};
 /// Without an OTLP feature there is nothing to keep; configuration already refuses OTLP.
 #[cfg(not(any(feature = "otlp-http", feature = "otlp-grpc")))]
 #[derive(Debug, Default)]
-pub(crate) struct OtlpResources;
+pub(crate) struct OtlpResources {}
 
 #[cfg(not(any(feature = "otlp-http", feature = "otlp-grpc")))]
 impl OtlpResources {

@@ -84,6 +84,12 @@ pub(crate) fn claim_block() -> bool {
         .unwrap_or(true)
 }
 
+#[cfg(feature = "rmcp")]
+/// Whether code on this thread runs inside a `#[tool_call]` body right now.
+pub(crate) fn inside_call() -> bool {
+    CURRENT.try_with(|c| !c.get().is_null()).unwrap_or(false)
+}
+
 pin_project_lite::pin_project! {
     /// An async tool-call body, polled with its call current.
     #[derive(Debug)]

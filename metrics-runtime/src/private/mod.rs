@@ -12,6 +12,8 @@ mod tool_call;
 
 pub use crate::record::TimeoutOutcome;
 pub use crate::spans::{enter, instrument};
+#[cfg(feature = "rmcp")]
+pub(crate) use call_scope::inside_call;
 pub use call_scope::{in_call, CallScope, CallState, InCall};
 pub use classify::{Classified, Classify, ViaAnything, ViaErrorType, ViaTypeName};
 pub use flow::{label, once, Branch, FromResidual, LabelValue};

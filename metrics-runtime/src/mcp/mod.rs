@@ -40,6 +40,7 @@
 //! the client still enforces and records its deadline.
 
 mod client;
+mod delegate;
 mod server;
 mod tool_names;
 

@@ -1,15 +1,16 @@
 //! The server side: any rmcp `ServerHandler`, metered.
 
 use std::borrow::Cow;
+use std::future::Future;
 use std::sync::Mutex;
 
-use rmcp::model::{
-    CallToolRequest, ClientNotification, ClientRequest, ErrorData, ProtocolVersion, ServerConfig,
-    ServerResult,
+use rmcp::model::*;
+use rmcp::service::{
+    MaybeSendFuture, NotificationContext, RequestContext, RoleServer, SubscriptionContext,
 };
-use rmcp::service::{NotificationContext, RequestContext, RoleServer, Service};
-use rmcp::ServerHandler;
+use rmcp::{ErrorData as McpError, ServerHandler};
 
+use super::delegate::delegate_to_handler;
 use super::tool_names::ToolNames;
 use super::{mcp_error_type, result_outcome};
 use crate::__private::{Classified, ToolCallGuard, ToolCallSite};
@@ -104,35 +105,32 @@ impl<H: ServerHandler> MeteredServer<H> {
         }
     }
 
-    async fn call_tool(
+    async fn metered_call(
         &self,
-        request: CallToolRequest,
+        request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
-    ) -> Result<ServerResult, ErrorData> {
-        if !self.listed.known() && self.handler.get_tool(&request.params.name).is_none() {
+    ) -> Result<CallToolResponse, McpError> {
+        if !self.listed.known() && self.handler.get_tool(&request.name).is_none() {
             // A handler without `get_tool`: learn its tools once, from its own listing.
             if let Ok(list) = self.handler.list_tools(None, context.clone()).await {
                 self.listed
                     .extend(list.tools.iter().map(|t| t.name.as_ref()));
             }
         }
-        let tool = self.tool_label(&request.params.name);
+        let tool = self.tool_label(&request.name);
         let guard = ToolCallGuard::start(&SERVER_SITE, &self.server_name, tool, None);
         let cancelled = context.ct.clone();
-        let work = self
-            .handler
-            .handle_request(ClientRequest::CallToolRequest(request), context);
         // rmcp only signals a cancellation: dropping the work is what stops it (and what
         // records the call as cancelled, in the guard's drop).
         let result = tokio::select! {
-            result = work => result,
+            result = self.handler.call_tool(request, context) => result,
             _ = cancelled.cancelled() => {
                 drop(guard);
-                return Err(ErrorData::internal_error("the client cancelled the request", None));
+                return Err(McpError::internal_error("the client cancelled the request", None));
             }
         };
         let outcome = match &result {
-            Ok(ServerResult::CallToolResult(result)) => result_outcome(result),
+            Ok(CallToolResponse::Complete(result)) => result_outcome(result),
             Ok(_) => Outcome::Success,
             Err(error) => Outcome::Failure {
                 error_type: mcp_error_type(error),
@@ -146,52 +144,44 @@ impl<H: ServerHandler> MeteredServer<H> {
     }
 }
 
-impl<H: ServerHandler> Service<RoleServer> for MeteredServer<H> {
-    async fn handle_request(
+// The handler's deprecated methods (SEP-2577: sampling, roots, logging) are passed on too.
+#[allow(deprecated)]
+impl<H: ServerHandler> ServerHandler for MeteredServer<H> {
+    fn call_tool(
         &self,
-        request: ClientRequest,
+        request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
-    ) -> Result<ServerResult, ErrorData> {
-        match request {
-            ClientRequest::CallToolRequest(request) => self.call_tool(request, context).await,
-            ClientRequest::InitializeRequest(request) => {
-                let result = self
-                    .handler
-                    .handle_request(ClientRequest::InitializeRequest(request), context)
-                    .await;
-                if result.is_ok() {
-                    let mut session = self.session.lock().unwrap_or_else(|p| p.into_inner());
-                    if session.is_none() {
-                        *session = Some(record::session_started());
-                    }
-                }
-                result
-            }
-            other @ ClientRequest::ListToolsRequest(_) => {
-                let result = self.handler.handle_request(other, context).await;
-                if let Ok(ServerResult::ListToolsResult(list)) = &result {
-                    self.listed
-                        .extend(list.tools.iter().map(|t| t.name.as_ref()));
-                }
-                result
-            }
-            other => self.handler.handle_request(other, context).await,
-        }
+    ) -> impl Future<Output = Result<CallToolResponse, McpError>> + MaybeSendFuture + '_ {
+        self.metered_call(request, context)
     }
 
-    fn handle_notification(
+    async fn initialize(
         &self,
-        notification: ClientNotification,
-        context: NotificationContext<RoleServer>,
-    ) -> impl std::future::Future<Output = Result<(), ErrorData>> + Send + '_ {
-        self.handler.handle_notification(notification, context)
+        request: InitializeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<InitializeResult, McpError> {
+        let result = self.handler.initialize(request, context).await;
+        if result.is_ok() {
+            let mut session = self.session.lock().unwrap_or_else(|p| p.into_inner());
+            if session.is_none() {
+                *session = Some(record::session_started());
+            }
+        }
+        result
     }
 
-    fn get_info(&self) -> ServerConfig {
-        Service::get_info(&self.handler)
+    async fn list_tools(
+        &self,
+        request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, McpError> {
+        let result = self.handler.list_tools(request, context).await;
+        if let Ok(list) = &result {
+            self.listed
+                .extend(list.tools.iter().map(|t| t.name.as_ref()));
+        }
+        result
     }
 
-    fn supported_protocol_versions(&self) -> Cow<'static, [ProtocolVersion]> {
-        Service::supported_protocol_versions(&self.handler)
-    }
+    delegate_to_handler!();
 }

@@ -178,3 +178,106 @@ async fn a_configured_stdio_upstream_is_a_real_child_process() {
     server.abort();
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Reads the child's stderr until a line starting with `prefix`; returns the rest of it.
+fn line_after(lines: &mut impl Iterator<Item = std::io::Result<String>>, prefix: &str) -> String {
+    for line in lines.by_ref().take(50) {
+        let line = line.expect("the server's stderr");
+        if let Some(rest) = line.strip_prefix(prefix) {
+            return rest.to_owned();
+        }
+    }
+    panic!("the server never printed {prefix:?}");
+}
+
+#[test]
+fn the_mcp_server_example_is_metered_by_its_wrapper_alone() {
+    use std::io::BufRead;
+    use std::process::Stdio;
+
+    use rmcp::model::CallToolRequestParams;
+    use rmcp::transport::StreamableHttpClientTransport;
+    use rmcp::ServiceExt;
+    use serde_json::json;
+
+    let mut child = example("mcp-server")
+        .args(["--listen", "127.0.0.1:0"])
+        .env("MCP_METRICS_PROMETHEUS_ADDRESS", "127.0.0.1:0")
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the mcp-server example starts");
+    let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let mcp = line_after(&mut lines, "MCP at ");
+    let metrics = line_after(&mut lines, "metrics at ");
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let client =
+            ().serve(StreamableHttpClientTransport::from_uri(mcp.as_str()))
+                .await
+                .expect("an MCP client connects");
+        let call = |name: &str, args: serde_json::Value| {
+            let params = CallToolRequestParams::new(name.to_owned())
+                .with_arguments(args.as_object().unwrap().clone());
+            client.call_tool(params)
+        };
+        let saved = call("write", json!({"title": "a", "text": "hello"})).await;
+        assert_ne!(saved.unwrap().is_error, Some(true));
+        let read = call("read", json!({"title": "a"})).await.unwrap();
+        assert!(format!("{:?}", read.content).contains("hello"));
+        let missing = call("read", json!({"title": "zzz"})).await.unwrap();
+        assert_eq!(missing.is_error, Some(true));
+        call("secret-admin-tool", json!({})).await.unwrap_err();
+
+        let text = reqwest::get(&metrics).await.unwrap().text().await.unwrap();
+        let families = parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        let value = |family: &str, series: &str, labels: &[(&str, &str)]| {
+            families
+                .get(family)
+                .map_or(0.0, |f| f.value(series, labels))
+        };
+        let calls = |tool| {
+            value(
+                "enkrypt_tool_calls_total",
+                "enkrypt_tool_calls_total",
+                &[("server_name", "notes"), ("tool_name", tool)],
+            )
+        };
+        assert_eq!(calls("write"), 1.0, "{text}");
+        assert_eq!(calls("read"), 2.0, "{text}");
+        assert_eq!(calls("_unlisted"), 1.0, "{text}");
+        assert_eq!(
+            value(
+                "enkrypt_tool_call_failure_total",
+                "enkrypt_tool_call_failure_total",
+                &[("tool_name", "read"), ("error_type", "tool_error")]
+            ),
+            1.0
+        );
+        assert_eq!(
+            value("enkrypt_active_sessions", "enkrypt_active_sessions", &[]),
+            1.0
+        );
+        assert!(!text.contains("secret-admin-tool"));
+        client.cancel().await.unwrap();
+    });
+
+    // SIGTERM: it stops by itself, successfully.
+    // SAFETY: kill(2) on our own child's pid has no memory-safety preconditions.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no exit 20 s after SIGTERM"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert!(status.success(), "{status:?}");
+}

@@ -1,11 +1,16 @@
 //! Connections to the upstream MCP servers: built-in ones in-process, stdio ones as child
-//! processes, HTTP ones over streamable HTTP. A connection that dies (the server crashed) is
-//! dropped and made again on the next use.
+//! processes, HTTP ones over streamable HTTP. Each is an rmcp client metered by
+//! `mcp::MeteredClient`, which enforces (or only observes) the `tool_execution` timeout and
+//! maps rmcp's errors; the tool call itself is counted by `Gateway::secure_call`, the
+//! `#[tool_call]` around the guardrails and this call. A connection that dies (the server
+//! crashed) is dropped and made again on the next use. Each server has its own connection
+//! slot, so connecting to one never waits for another.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use mcp_gateway_metrics::timeout_op;
+use mcp_gateway_metrics::mcp::{MeteredClient, ToolTimeout};
+use mcp_gateway_metrics::{timeout_op, OperationType, Timeout};
 use rmcp::model::{CallToolRequestParams, CallToolResult, ContentBlock, JsonObject, Tool};
 use rmcp::service::{RoleClient, RunningService, ServiceError};
 use rmcp::transport::{StreamableHttpClientTransport, TokioChildProcess};
@@ -16,37 +21,64 @@ use super::config::{GatewayConfig, TransportConfig};
 use super::demo_servers;
 use super::error::GatewayError;
 
-type Client = RunningService<RoleClient, ()>;
+/// A live connection: the running rmcp client (kept alive here) and its metered peer.
+struct Connection {
+    service: RunningService<RoleClient, ()>,
+    client: MeteredClient,
+}
 
 /// The gateway's clients of its upstream servers.
 pub struct Upstreams {
     config: Arc<GatewayConfig>,
-    clients: Mutex<HashMap<String, Arc<Client>>>,
+    /// One slot per configured server.
+    slots: HashMap<String, Mutex<Option<Connection>>>,
 }
 
 impl Upstreams {
     pub fn new(config: Arc<GatewayConfig>) -> Self {
-        Upstreams {
-            config,
-            clients: Mutex::default(),
-        }
+        let slots = config
+            .servers
+            .iter()
+            .map(|s| (s.name.clone(), Mutex::new(None)))
+            .collect();
+        Upstreams { config, slots }
     }
 
     /// A live client of `server`, connecting (again) if needed.
-    async fn client(&self, server_name: &str) -> Result<Arc<Client>, GatewayError> {
-        let mut clients = self.clients.lock().await;
-        if let Some(c) = clients.get(server_name) {
-            if !c.is_closed() {
-                return Ok(Arc::clone(c));
-            }
+    async fn client(&self, server_name: &str) -> Result<MeteredClient, GatewayError> {
+        let slot = self
+            .slots
+            .get(server_name)
+            .ok_or_else(|| GatewayError::UnknownServer(server_name.to_owned()))?;
+        let mut slot = slot.lock().await;
+        if let Some(c) = slot.as_ref().filter(|c| !c.service.is_closed()) {
+            return Ok(c.client.clone());
         }
-        let client = Arc::new(self.connect(server_name).await?);
-        clients.insert(server_name.to_owned(), Arc::clone(&client));
+        let service = self.connect(server_name).await?;
+        // Enforced unless the server is configured with `"enforce_timeout": false`; the
+        // duration is the operator's tool_execution timeout.
+        let enforce = self
+            .config
+            .server(server_name)
+            .is_none_or(|s| s.enforce_timeout);
+        let timeout = if enforce {
+            ToolTimeout::Enforced(None)
+        } else {
+            ToolTimeout::Observed(None)
+        };
+        let client = MeteredClient::new(server_name, service.peer().clone()).tool_timeout(timeout);
+        *slot = Some(Connection {
+            service,
+            client: client.clone(),
+        });
         Ok(client)
     }
 
     #[timeout_op(operation = "connectivity", timeout = "5s")]
-    async fn connect(&self, server_name: &str) -> Result<Client, GatewayError> {
+    async fn connect(
+        &self,
+        server_name: &str,
+    ) -> Result<RunningService<RoleClient, ()>, GatewayError> {
         let server = self
             .config
             .server(server_name)
@@ -77,56 +109,19 @@ impl Upstreams {
         }
     }
 
-    /// `tools/list` on one server.
+    /// `tools/list` on one server. Straight through the peer: the gateway counts discovered
+    /// servers itself, per discovery request and from its own tools cache too.
     #[timeout_op(operation = "discovery")]
     pub async fn list_tools(&self, server_name: &str) -> Result<Vec<Tool>, GatewayError> {
         let client = self.client(server_name).await?;
-        match client.list_all_tools().await {
+        match client.peer().list_all_tools().await {
             Ok(tools) => Ok(tools),
             Err(e) => Err(self.failed(server_name, e).await),
         }
     }
 
-    /// `tools/call` on one server, under the tool_execution timeout: enforced, or only
-    /// observed for a server configured with `"enforce_timeout": false`.
+    /// `tools/call` on one server, under its tool_execution timeout.
     pub async fn call_tool(
-        &self,
-        server_name: &str,
-        tool_name: &str,
-        arguments: JsonObject,
-    ) -> Result<String, GatewayError> {
-        let enforce = self
-            .config
-            .server(server_name)
-            .is_none_or(|s| s.enforce_timeout);
-        if enforce {
-            self.call_enforced(server_name, tool_name, arguments).await
-        } else {
-            self.call_observed(server_name, tool_name, arguments).await
-        }
-    }
-
-    #[timeout_op(operation = "tool_execution")]
-    async fn call_enforced(
-        &self,
-        server_name: &str,
-        tool_name: &str,
-        arguments: JsonObject,
-    ) -> Result<String, GatewayError> {
-        self.forward(server_name, tool_name, arguments).await
-    }
-
-    #[timeout_op(operation = "tool_execution", enforce = false)]
-    async fn call_observed(
-        &self,
-        server_name: &str,
-        tool_name: &str,
-        arguments: JsonObject,
-    ) -> Result<String, GatewayError> {
-        self.forward(server_name, tool_name, arguments).await
-    }
-
-    async fn forward(
         &self,
         server_name: &str,
         tool_name: &str,
@@ -145,13 +140,18 @@ impl Upstreams {
         Ok(text)
     }
 
-    /// An MCP error from the server, or a lost connection (forgotten, so that the next use
-    /// connects again).
+    /// An MCP error from the server, a deadline, or a lost connection (forgotten, so that the
+    /// next use connects again).
     async fn failed(&self, server_name: &str, e: ServiceError) -> GatewayError {
         match e {
             ServiceError::McpError(e) => GatewayError::UpstreamError(e.message.to_string()),
+            ServiceError::Timeout { timeout } => {
+                GatewayError::Timeout(Timeout::new(OperationType::ToolExecution, timeout))
+            }
             other => {
-                self.clients.lock().await.remove(server_name);
+                if let Some(slot) = self.slots.get(server_name) {
+                    *slot.lock().await = None;
+                }
                 GatewayError::UpstreamUnavailable(format!("{server_name}: {other}"))
             }
         }

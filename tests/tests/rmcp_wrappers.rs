@@ -337,7 +337,8 @@ async fn listing_records_discovery_and_the_tools_cache() {
     assert_eq!(meter.counter("enkrypt_cache_hits_total", &tools), 1);
     assert_eq!(
         meter.counter("enkrypt_servers_discovered", &[("mcp_config_id", "cfg-1")]),
-        2
+        3,
+        "every discovery that found tools, the cached one too"
     );
     let discovery = [("operation_type", "discovery")];
     assert_eq!(

@@ -167,9 +167,10 @@ impl MeteredClient {
     }
 
     /// `tools/list`, all pages, as a `discovery` operation of the timeout manager (the
-    /// pipeline's discovery timeout, enforced). A non-empty listing counts one server in
-    /// `enkrypt_servers_discovered{mcp_config_id}`; the names become the tool names this
-    /// client records.
+    /// pipeline's discovery timeout, enforced), or from the tools cache while it is fresh
+    /// (see [`cache_tools`](Self::cache_tools)). Each discovery that finds tools, from the
+    /// server or the cache, counts one server in `enkrypt_servers_discovered{mcp_config_id}`;
+    /// the names listed become the tool names this client records.
     pub async fn list_tools(&self) -> Result<Vec<Tool>, ServiceError> {
         if let Some(ttl) = self.shared.tools_ttl {
             let fresh = self
@@ -179,6 +180,7 @@ impl MeteredClient {
                 .map(|(_, tools)| tools.clone());
             record::cache_lookup(CacheType::Tools, fresh.is_some());
             if let Some(tools) = fresh {
+                self.discovered(&tools);
                 return Ok(tools);
             }
         }
@@ -197,13 +199,18 @@ impl MeteredClient {
         self.shared
             .listed
             .learn(tools.iter().map(|t| t.name.as_ref()));
-        if !tools.is_empty() {
-            record::servers_discovered(&self.shared.config_id, 1);
-        }
+        self.discovered(&tools);
         if self.shared.tools_ttl.is_some() {
             *self.cached() = Some((Instant::now(), tools.clone()));
         }
         Ok(tools)
+    }
+
+    /// A discovery that found tools counts this server once.
+    fn discovered(&self, tools: &[Tool]) {
+        if !tools.is_empty() {
+            record::servers_discovered(&self.shared.config_id, 1);
+        }
     }
 
     /// `tools/call`, recorded as a tool call of this server (see the

@@ -25,6 +25,7 @@ const USAGE: &str = "usage: gateway [--config FILE] [--listen ADDR] [--stdio] [-
   --listen ADDR        MCP streamable HTTP address (default 127.0.0.1:8000, path /mcp)
   --stdio              serve MCP over stdin/stdout; credentials from ENKRYPT_GATEWAY_KEY,
                        ENKRYPT_PROJECT_ID, ENKRYPT_USER_ID
+  --drain DURATION     on SIGTERM or Ctrl-C, how long calls in flight may finish (default 10s)
   --simulate DURATION  drive a realistic workload through a real MCP client for DURATION (e.g. 30s),
                        print SLIs read from the metrics, and exit";
 
@@ -33,6 +34,7 @@ struct Args {
     listen: SocketAddr,
     stdio: bool,
     simulate: Option<Duration>,
+    drain: Duration,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -41,6 +43,7 @@ fn parse_args() -> Result<Args, String> {
         listen: "127.0.0.1:8000".parse().expect("a valid default"),
         stdio: false,
         simulate: None,
+        drain: Duration::from_secs(10),
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -62,6 +65,11 @@ fn parse_args() -> Result<Args, String> {
                 args.simulate = Some(humantime::parse_duration(&v).map_err(|e| {
                     format!("--simulate {v:?} is not a duration such as 30s ({e})")
                 })?);
+            }
+            "--drain" => {
+                let v = value("--drain")?;
+                args.drain = humantime::parse_duration(&v)
+                    .map_err(|e| format!("--drain {v:?} is not a duration such as 10s ({e})"))?;
             }
             "-h" | "--help" => return Err(USAGE.to_owned()),
             other => return Err(format!("unknown argument {other:?}\n\n{USAGE}")),
@@ -115,7 +123,7 @@ async fn run() -> Result<(), String> {
     let gateway = Gateway::new(config, &config_id);
 
     if args.stdio {
-        let headers = stdio_credentials(&gateway.config.gateway_key)?;
+        let headers = stdio_credentials()?;
         eprintln!("gateway: serving MCP over stdio");
         let service = GatewayServer::new(gateway, Some(headers))
             .serve(rmcp::transport::stdio())
@@ -126,9 +134,11 @@ async fn run() -> Result<(), String> {
         return Ok(());
     }
 
-    let (addr, server) = serve_http(gateway.clone(), args.listen)
+    let stop = shutdown_signal()?;
+    let server = serve_http(gateway.clone(), args.listen)
         .await
         .map_err(|e| format!("cannot serve MCP on {}: {e}", args.listen))?;
+    let addr = server.addr;
     eprintln!("gateway: MCP at http://{addr}/mcp");
     if let Some(metrics_addr) = guard.prometheus_address() {
         eprintln!("gateway: metrics at http://{metrics_addr}/metrics");
@@ -150,20 +160,44 @@ async fn run() -> Result<(), String> {
             println!("{}", workload::summary());
         }
         None => {
+            eprintln!("gateway: SIGTERM or Ctrl-C to stop");
+            stop.await;
             eprintln!(
-                "gateway: gateway key {:?}; Ctrl-C to stop",
-                gateway.config.gateway_key
+                "gateway: stopping; calls in flight have {} to finish",
+                humantime::format_duration(args.drain)
             );
-            let _ = tokio::signal::ctrl_c().await;
         }
     }
-    server.abort();
+    let cancelled = server
+        .shutdown(&gateway, args.drain)
+        .await
+        .map_err(|e| format!("the MCP server failed: {e}"))?;
+    if cancelled > 0 {
+        eprintln!("gateway: {cancelled} calls still running at the deadline were cancelled");
+    }
+    // The final export (OTLP) happens here: every call above is in it.
     drop(guard);
     Ok(())
 }
 
+/// Resolves on SIGTERM (what container runtimes send) or SIGINT (Ctrl-C). The handlers are
+/// installed when this is called, not when the future is first polled, so a signal that
+/// arrives while the gateway starts is not the default (fatal) one.
+fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>, String> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let install = |kind| signal(kind).map_err(|e| format!("cannot handle signals: {e}"));
+    let mut term = install(SignalKind::terminate())?;
+    let mut interrupt = install(SignalKind::interrupt())?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = interrupt.recv() => {}
+        }
+    })
+}
+
 /// A stdio session's credentials come from the environment.
-fn stdio_credentials(expected_key: &str) -> Result<http::HeaderMap, String> {
+fn stdio_credentials() -> Result<http::HeaderMap, String> {
     let mut headers = http::HeaderMap::new();
     for (var, header) in [
         ("ENKRYPT_GATEWAY_KEY", "x-gateway-key"),
@@ -178,7 +212,8 @@ fn stdio_credentials(expected_key: &str) -> Result<http::HeaderMap, String> {
         }
     }
     if !headers.contains_key("x-gateway-key") {
-        eprintln!("gateway: ENKRYPT_GATEWAY_KEY is not set; calls will fail authentication (the key is {expected_key:?} for the demo)");
+        // Never the key itself: stderr ends up in logs.
+        eprintln!("gateway: ENKRYPT_GATEWAY_KEY is not set; calls will fail authentication");
     }
     Ok(headers)
 }

@@ -8,8 +8,8 @@
 //! ```
 //!
 //! Metrics are served at http://127.0.0.1:9464/metrics (`MCP_METRICS_PROMETHEUS_ADDRESS` and
-//! the other settings in README apply). Ctrl-C or SIGTERM stops it after the requests in
-//! flight, with a final export.
+//! the other settings in README apply). Ctrl-C or SIGTERM stops it: its sessions end (a call
+//! still running counts as cancelled), then a final export.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -23,6 +23,7 @@ use rmcp::transport::streamable_http_server::session::local::LocalSessionManager
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use rmcp::{tool, tool_handler, tool_router, ErrorData, ServerHandler};
 use serde::Deserialize;
+use tokio_util::sync::CancellationToken;
 
 /// A notebook shared by every session.
 #[derive(Clone)]
@@ -116,43 +117,41 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let listen = listen_address()?;
     let metrics = mcp_gateway_metrics::init()?;
     let notes = Arc::default();
+    let sessions = CancellationToken::new();
     let service = StreamableHttpService::new(
         // The one line: every session's handler, metered as the server `notes`.
         move || Ok(MeteredServer::new("notes", Notes::new(Arc::clone(&notes)))),
         LocalSessionManager::default().into(),
-        StreamableHttpServerConfig::default(),
+        StreamableHttpServerConfig::default().with_cancellation_token(sessions.clone()),
     );
     let router = axum::Router::new().nest_service("/mcp", service);
+    let stop = shutdown_signal()?;
     let listener = tokio::net::TcpListener::bind(listen).await?;
     eprintln!("MCP at http://{}/mcp", listener.local_addr()?);
     if let Some(addr) = metrics.prometheus_address() {
         eprintln!("metrics at http://{addr}/metrics");
     }
     axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(async move {
+            stop.await;
+            sessions.cancel();
+        })
         .await?;
     // Dropping the guard flushes and shuts the pipeline down.
     drop(metrics);
     Ok(())
 }
 
-/// Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+/// Resolves on SIGTERM or SIGINT (Ctrl-C). The handlers are installed when this is called,
+/// so a signal that arrives while the server starts is not the default (fatal) one.
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = interrupt.recv() => {}
         }
-    }
-    #[cfg(not(unix))]
-    let _ = tokio::signal::ctrl_c().await;
+    })
 }

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use http::HeaderMap;
+use mcp_gateway_metrics::auth_check;
 use mcp_gateway_metrics::record::{self, ActiveGuard};
-use mcp_gateway_metrics::{auth_check, timeout_op};
 
 use super::error::{AuthFailure, GatewayError};
 
@@ -25,17 +25,22 @@ pub fn header<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
         .unwrap_or("")
 }
 
-/// Checks the `x-gateway-key` header and reads `x-project-id` and `x-user-id`.
+/// Checks the `x-gateway-key` header against the configured key: absent (or empty) is a
+/// missing key, anything else that differs (non-ASCII bytes included) an invalid one.
+pub fn check_key(gateway_key: &str, headers: &HeaderMap) -> Result<(), AuthFailure> {
+    match headers.get("x-gateway-key").map(|v| v.as_bytes()) {
+        None | Some([]) => Err(AuthFailure::MissingKey),
+        Some(key) if key == gateway_key.as_bytes() => Ok(()),
+        Some(_) => Err(AuthFailure::InvalidKey),
+    }
+}
+
+/// Checks the `x-gateway-key` header and reads `x-project-id` and `x-user-id`. An in-memory
+/// comparison: nothing here can time out, so no `#[timeout_op]` (a key checked against a
+/// remote service would have one).
 #[auth_check(provider = "api_key", project = header(headers, "x-project-id"))]
-#[timeout_op(operation = "auth")]
 pub fn authenticate(gateway_key: &str, headers: &HeaderMap) -> Result<Identity, GatewayError> {
-    let key = header(headers, "x-gateway-key");
-    if key.is_empty() {
-        return Err(GatewayError::Auth(AuthFailure::MissingKey));
-    }
-    if key != gateway_key {
-        return Err(GatewayError::Auth(AuthFailure::InvalidKey));
-    }
+    check_key(gateway_key, headers).map_err(GatewayError::Auth)?;
     let project_id = header(headers, "x-project-id");
     if project_id.is_empty() {
         return Err(GatewayError::Auth(AuthFailure::MissingProject));

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use mcp_gateway_metrics::{cache_lookup, timeout_op};
+use mcp_gateway_metrics::cache_lookup;
 use rmcp::model::Tool;
 use serde_json::Value;
 
@@ -34,7 +34,6 @@ impl Caches {
 
     /// A server's tools, if discovered less than the TTL ago.
     #[cache_lookup(cache_type = tools)]
-    #[timeout_op(operation = "cache")]
     pub fn tools(&self, server_name: &str) -> Option<Vec<Tool>> {
         let tools = lock(&self.tools);
         let (at, tools) = tools.get(server_name)?;

@@ -3,6 +3,7 @@
 //! guardrails, PII restoration) as one instrumented tool call.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -18,8 +19,9 @@ use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, Stream
 use rmcp::{tool, tool_router, ErrorData, ServerHandler};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use tokio_util::sync::CancellationToken;
 
-use super::auth::{authenticate, Identity, UserLease, Users};
+use super::auth::{authenticate, check_key, Identity, UserLease, Users};
 use super::cache::Caches;
 use super::config::GatewayConfig;
 use super::error::{BlockReason, GatewayError};
@@ -34,6 +36,24 @@ pub struct Gateway {
     pub upstreams: Upstreams,
     pub caches: Caches,
     pub users: Users,
+    /// Tool requests being served, for a graceful shutdown to wait on.
+    in_flight: AtomicUsize,
+}
+
+/// One tool request in flight: counted in [`Gateway::in_flight`] until dropped.
+struct InFlight<'a>(&'a AtomicUsize);
+
+impl<'a> InFlight<'a> {
+    fn enter(count: &'a AtomicUsize) -> Self {
+        count.fetch_add(1, Ordering::SeqCst);
+        InFlight(count)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl Gateway {
@@ -43,9 +63,15 @@ impl Gateway {
             caches: Caches::new(Duration::from_secs(config.cache_ttl_secs)),
             upstreams: Upstreams::new(Arc::clone(&config)),
             users: Users::default(),
+            in_flight: AtomicUsize::new(0),
             config_id: config_id.to_owned(),
             config,
         })
+    }
+
+    /// Tool requests being served right now.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::SeqCst)
     }
 
     /// Validates a call before it is instrumented, so that a wrong server or tool name (user
@@ -226,6 +252,7 @@ impl GatewayServer {
         F: FnOnce(Identity) -> Fut,
         Fut: std::future::Future<Output = Result<T, GatewayError>>,
     {
+        let _in_flight = InFlight::enter(&self.gateway.in_flight);
         let identity = self.identify(ctx)?;
         {
             let mut user = self.session.user.lock().unwrap_or_else(|p| p.into_inner());
@@ -464,21 +491,111 @@ impl GatewayServer {
 #[rmcp::tool_handler(router = self.tool_router, name = "secure-mcp-gateway", instructions = "Secure MCP Gateway")]
 impl ServerHandler for GatewayServer {}
 
-/// Serves MCP over streamable HTTP at `/mcp`; returns the bound address.
-pub async fn serve_http(
-    gateway: Arc<Gateway>,
-    address: SocketAddr,
-) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+/// Refuses every HTTP request without the gateway key before rmcp sees it, so that no session
+/// (and no state at all) exists for a caller that did not authenticate; each refusal counts
+/// in `enkrypt_auth_failure_total`. The tools authenticate each call again (project, user).
+async fn require_key(
+    axum::extract::State(gateway): axum::extract::State<Arc<Gateway>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match check_key(&gateway.config.gateway_key, request.headers()) {
+        Ok(()) => next.run(request).await,
+        Err(failure) => {
+            record::auth_failure(
+                "api_key",
+                mcp_gateway_metrics::ErrorType::error_type(&failure),
+            );
+            let message = GatewayError::Auth(failure).to_string();
+            let body = json!({
+                "jsonrpc": "2.0",
+                "id": null,
+                "error": { "code": -32001, "message": message },
+            });
+            (
+                http::StatusCode::UNAUTHORIZED,
+                [(http::header::CONTENT_TYPE, "application/json")],
+                body.to_string(),
+            )
+                .into_response()
+        }
+    }
+}
+
+/// The gateway's MCP endpoint, served: its address, and how to stop it.
+pub struct HttpServer {
+    /// The bound address.
+    pub addr: SocketAddr,
+    /// Stops accepting connections.
+    accept: CancellationToken,
+    /// Ends every MCP session (and so every call still running).
+    sessions: CancellationToken,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl HttpServer {
+    /// Stops at once: every session ends, calls in flight end as cancelled.
+    pub fn abort(&self) {
+        self.sessions.cancel();
+        self.task.abort();
+    }
+
+    /// Stops gracefully: no new connections; the calls in flight may finish until `drain`
+    /// has passed; then every session ends and the calls still running are dropped (each
+    /// records itself as cancelled, and the in-flight gauges come back to 0). Returns how many
+    /// calls were cancelled, or the server's error.
+    pub async fn shutdown(self, gateway: &Gateway, drain: Duration) -> std::io::Result<usize> {
+        self.accept.cancel();
+        let deadline = tokio::time::Instant::now() + drain;
+        while gateway.in_flight() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let cancelled = gateway.in_flight();
+        self.sessions.cancel();
+        // The dropped calls finish recording; the connections close with their sessions.
+        let settle = tokio::time::Instant::now() + Duration::from_secs(2);
+        while gateway.in_flight() > 0 && tokio::time::Instant::now() < settle {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let mut task = self.task;
+        match tokio::time::timeout(Duration::from_secs(2), &mut task).await {
+            Ok(Ok(served)) => served?,
+            Ok(Err(join)) if join.is_panic() => {
+                return Err(std::io::Error::other("the HTTP server panicked"))
+            }
+            Ok(Err(_)) => {}
+            Err(_) => task.abort(),
+        }
+        Ok(cancelled)
+    }
+}
+
+/// Serves MCP over streamable HTTP at `/mcp`.
+pub async fn serve_http(gateway: Arc<Gateway>, address: SocketAddr) -> std::io::Result<HttpServer> {
+    let sessions = CancellationToken::new();
+    let handlers = Arc::clone(&gateway);
     let service = StreamableHttpService::new(
-        move || Ok(GatewayServer::new(Arc::clone(&gateway), None)),
+        move || Ok(GatewayServer::new(Arc::clone(&handlers), None)),
         LocalSessionManager::default().into(),
-        StreamableHttpServerConfig::default(),
+        StreamableHttpServerConfig::default().with_cancellation_token(sessions.clone()),
     );
-    let router = axum::Router::new().nest_service("/mcp", service);
+    let router = axum::Router::new()
+        .nest_service("/mcp", service)
+        .layer(axum::middleware::from_fn_with_state(gateway, require_key));
     let listener = tokio::net::TcpListener::bind(address).await?;
-    let bound = listener.local_addr()?;
+    let addr = listener.local_addr()?;
+    let accept = CancellationToken::new();
+    let stop = accept.clone();
     let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
+        axum::serve(listener, router)
+            .with_graceful_shutdown(stop.cancelled_owned())
+            .await
     });
-    Ok((bound, task))
+    Ok(HttpServer {
+        addr,
+        accept,
+        sessions,
+        task,
+    })
 }

@@ -74,7 +74,8 @@ impl Upstreams {
         Ok(client)
     }
 
-    #[timeout_op(operation = "connectivity", timeout = "5s")]
+    /// Connects under the operator's `connectivity` timeout (`MCP_METRICS_TIMEOUT_CONNECTIVITY`).
+    #[timeout_op(operation = "connectivity")]
     async fn connect(
         &self,
         server_name: &str,

@@ -16,7 +16,7 @@ use crate::exposition::{parse, Family};
 pub struct Harness {
     pub addr: SocketAddr,
     pub gateway: Arc<Gateway>,
-    server: tokio::task::JoinHandle<()>,
+    server: examples::gateway::server::HttpServer,
     _metrics: MetricsGuard,
 }
 
@@ -28,9 +28,10 @@ impl Harness {
             .install()
             .expect("one pipeline per test binary");
         let gateway = Gateway::new(GatewayConfig::demo(), "demo");
-        let (addr, server) = serve_http(gateway.clone(), "127.0.0.1:0".parse().unwrap())
+        let server = serve_http(gateway.clone(), "127.0.0.1:0".parse().unwrap())
             .await
             .expect("a free loopback port");
+        let addr = server.addr;
         Harness {
             addr,
             gateway,

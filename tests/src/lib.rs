@@ -1,5 +1,6 @@
 //! Helpers shared by the workspace tests.
 
+pub mod binaries;
 pub mod exposition;
 
 /// Builds a configuration against an explicit environment (`name=value` pairs) instead of the

@@ -375,19 +375,35 @@ pub mod grpc {
 
 /// The total of `enkrypt_cache_hits_total` (all cache types) in one export.
 pub fn cache_hits(request: &ExportMetricsServiceRequest) -> i64 {
+    sum(request, "enkrypt_cache_hits_total", &[])
+}
+
+/// The sum of the integer points of the counter or up-down counter `name` whose attributes
+/// include `labels`, in one export (0 when there are none).
+pub fn sum(request: &ExportMetricsServiceRequest, name: &str, labels: &[(&str, &str)]) -> i64 {
+    use opentelemetry_proto::tonic::common::v1::any_value::Value as Any;
     use opentelemetry_proto::tonic::metrics::v1::metric::Data;
     use opentelemetry_proto::tonic::metrics::v1::number_data_point::Value;
+    let has = |attrs: &[opentelemetry_proto::tonic::common::v1::KeyValue],
+               (k, v): &(&str, &str)| {
+        attrs.iter().any(|kv| {
+            kv.key == *k
+                && matches!(kv.value.as_ref().and_then(|a| a.value.as_ref()),
+                            Some(Any::StringValue(s)) if s == v)
+        })
+    };
     request
         .resource_metrics
         .iter()
         .flat_map(|rm| &rm.scope_metrics)
         .flat_map(|sm| &sm.metrics)
-        .filter(|m| m.name == "enkrypt_cache_hits_total")
+        .filter(|m| m.name == name)
         .filter_map(|m| match &m.data {
             Some(Data::Sum(sum)) => Some(&sum.data_points),
             _ => None,
         })
         .flatten()
+        .filter(|dp| labels.iter().all(|l| has(&dp.attributes, l)))
         .map(|dp| match dp.value {
             Some(Value::AsInt(v)) => v,
             _ => 0,

@@ -125,9 +125,10 @@ fn the_cookbook_alert_rules_and_dashboards_answer_from_a_real_prometheus_on_both
         .unwrap();
     let tally = runtime.block_on(async {
         let gateway = Gateway::new(GatewayConfig::demo(), "demo");
-        let (addr, server) = serve_http(gateway.clone(), "127.0.0.1:0".parse().unwrap())
+        let server = serve_http(gateway.clone(), "127.0.0.1:0".parse().unwrap())
             .await
             .unwrap();
+        let addr = server.addr;
         let tally = workload::run(
             addr,
             &gateway.config.gateway_key,

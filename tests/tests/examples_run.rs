@@ -5,23 +5,8 @@
 use std::process::Command;
 
 use mcp_gateway_metrics::catalog::CATALOG;
+use tests::binaries::{example, terminate, ChildLines};
 use tests::exposition::parse;
-
-/// The example binary that `cargo test --workspace` built next to this test, or else
-/// `cargo run --example NAME`.
-fn example(name: &str) -> Command {
-    let test_exe = std::env::current_exe().unwrap();
-    let profile_dir = test_exe.parent().and_then(|deps| deps.parent()).unwrap();
-    let built = profile_dir.join("examples").join(name);
-    if built.exists() {
-        return Command::new(built);
-    }
-    let mut cargo = Command::new(env!("CARGO"));
-    cargo
-        .args(["run", "--quiet", "--example", name, "--"])
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
-    cargo
-}
 
 fn quickstart() -> Command {
     example("quickstart")
@@ -147,9 +132,10 @@ async fn a_configured_stdio_upstream_is_a_real_child_process() {
     let config = GatewayConfig::load(&path).unwrap();
 
     let gateway = Gateway::new(config, "nested");
-    let (addr, server) = serve_http(gateway, "127.0.0.1:0".parse().unwrap())
+    let server = serve_http(gateway, "127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();
+    let addr = server.addr;
     let client = connect(addr, "outer-key", "p1", "u1").await.unwrap();
     let tools = call(
         &client,
@@ -179,20 +165,8 @@ async fn a_configured_stdio_upstream_is_a_real_child_process() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-/// Reads the child's stderr until a line starting with `prefix`; returns the rest of it.
-fn line_after(lines: &mut impl Iterator<Item = std::io::Result<String>>, prefix: &str) -> String {
-    for line in lines.by_ref().take(50) {
-        let line = line.expect("the server's stderr");
-        if let Some(rest) = line.strip_prefix(prefix) {
-            return rest.to_owned();
-        }
-    }
-    panic!("the server never printed {prefix:?}");
-}
-
 #[test]
 fn the_mcp_server_example_is_metered_by_its_wrapper_alone() {
-    use std::io::BufRead;
     use std::process::Stdio;
 
     use rmcp::model::CallToolRequestParams;
@@ -206,9 +180,9 @@ fn the_mcp_server_example_is_metered_by_its_wrapper_alone() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("the mcp-server example starts");
-    let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
-    let mcp = line_after(&mut lines, "MCP at ");
-    let metrics = line_after(&mut lines, "metrics at ");
+    let mut lines = ChildLines::of(&mut child);
+    let mcp = lines.after("MCP at ");
+    let metrics = lines.after("metrics at ");
 
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -266,18 +240,6 @@ fn the_mcp_server_example_is_metered_by_its_wrapper_alone() {
     });
 
     // SIGTERM: it stops by itself, successfully.
-    // SAFETY: kill(2) on our own child's pid has no memory-safety preconditions.
-    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no exit 20 s after SIGTERM"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    };
+    let status = terminate(&mut child, std::time::Duration::from_secs(20));
     assert!(status.success(), "{status:?}");
 }

@@ -80,17 +80,21 @@ async fn bad_input_is_a_clear_mcp_error_and_changes_nothing() {
         status
     );
 
-    // Credentials.
-    let no_key = connect(h.addr, "", "p1", "u2").await.unwrap();
-    let err = call(&no_key, "enkrypt_list_all_servers", json!({}))
-        .await
-        .unwrap_err();
-    assert!(err.contains("missing gateway key"), "{err}");
-    let wrong_key = connect(h.addr, "guess", "p1", "u3").await.unwrap();
-    let err = call(&wrong_key, "enkrypt_list_all_servers", json!({}))
-        .await
-        .unwrap_err();
-    assert!(err.contains("invalid gateway key"), "{err}");
+    // Credentials: a caller without the key is refused before any session exists (the
+    // refusal names what is missing); a non-ASCII key is a wrong key, not a missing one.
+    let sessions = h.value("enkrypt_active_sessions", &[]);
+    for (key, expected) in [
+        ("", "missing gateway key"),
+        ("guess", "invalid gateway key"),
+        ("clé-ü", "invalid gateway key"),
+    ] {
+        let err = connect(h.addr, key, "p1", "u2")
+            .await
+            .err()
+            .unwrap_or_else(|| panic!("key {key:?} was let in"));
+        assert!(err.contains("401") && err.contains(expected), "{err}");
+    }
+    assert_eq!(h.value("enkrypt_active_sessions", &[]), sessions);
     let no_project = connect(h.addr, "demo-key", "", "u4").await.unwrap();
     let err = call(&no_project, "enkrypt_get_cache_status", json!({}))
         .await
@@ -108,7 +112,7 @@ async fn bad_input_is_a_clear_mcp_error_and_changes_nothing() {
             failures("invalid_key"),
             failures("missing_project")
         ),
-        (1.0, 1.0, 1.0)
+        (1.0, 2.0, 1.0)
     );
     assert_eq!(h.value("enkrypt_list_all_servers_calls", &[]), 0.0);
 

@@ -27,9 +27,10 @@ async fn a_configured_http_upstream_is_reached_over_streamable_http() {
     )
     .unwrap();
     let gateway = Gateway::new(GatewayConfig::load(&path).unwrap(), "remote");
-    let (addr, server) = serve_http(gateway, "127.0.0.1:0".parse().unwrap())
+    let server = serve_http(gateway, "127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();
+    let addr = server.addr;
     let client = connect(addr, "k", "p1", "u1").await.unwrap();
     let tools = call(
         &client,

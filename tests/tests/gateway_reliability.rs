@@ -1,0 +1,120 @@
+//! The example gateway as a service, under faults and shutdown (bounded in count and time,
+//! loopback only): a graceful stop loses nothing, a caller without the key leaves no state,
+//! and one stalled upstream does not slow the others.
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use examples::gateway::workload::{call, connect};
+use serde_json::{json, Value};
+use tests::binaries::{example, terminate, ChildLines};
+use tests::exposition::parse;
+use tests::otlp_receiver::{sum, Receiver};
+
+fn analyze(delay_ms: u64) -> Value {
+    json!({
+        "server_name": "slow",
+        "tool_calls": [{ "name": "analyze", "args": { "text": "quarterly numbers", "delay_ms": delay_ms } }]
+    })
+}
+
+/// The value of an unlabelled (or summed) series in a `/metrics` text.
+async fn scrape(metrics: &str, family: &str) -> f64 {
+    let text = reqwest::get(metrics).await.unwrap().text().await.unwrap();
+    let families = parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    families.get(family).map_or(0.0, |f| f.value(family, &[]))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_with_calls_in_flight_exports_every_call_and_zero_gauges() {
+    let receiver = Receiver::start();
+    let mut child = example("gateway")
+        .args(["--listen", "127.0.0.1:0", "--drain", "3s"])
+        .env("OTEL_METRICS_EXPORTER", "prometheus,otlp")
+        .env("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.url())
+        // Only the final export matters here.
+        .env("OTEL_METRIC_EXPORT_INTERVAL", "600000")
+        .env("MCP_METRICS_PROMETHEUS_ADDRESS", "127.0.0.1:0")
+        .env("MCP_METRICS_TIMEOUT_TOOL_EXECUTION", "60s")
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the gateway starts");
+    let mut lines = ChildLines::of(&mut child);
+    let mcp = lines.after("MCP at http://");
+    let metrics = format!("http://{}", lines.after("metrics at http://"));
+    let addr = mcp.trim_end_matches("/mcp").parse().unwrap();
+
+    // Four calls that finish within the drain deadline, two that do not.
+    let client = std::sync::Arc::new(connect(addr, "demo-key", "p1", "u1").await.unwrap());
+    let calls: Vec<_> = [1000, 1000, 1000, 1000, 20_000, 20_000]
+        .into_iter()
+        .map(|delay| {
+            let client = std::sync::Arc::clone(&client);
+            tokio::spawn(
+                async move { call(&client, "enkrypt_secure_call_tools", analyze(delay)).await },
+            )
+        })
+        .collect();
+    let started = Instant::now();
+    while scrape(&metrics, "enkrypt_timeout_active_operations").await < 6.0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "calls never in flight"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    let status = tokio::task::spawn_blocking(move || {
+        let status = terminate(&mut child, Duration::from_secs(30));
+        (status, lines.rest(Duration::from_secs(10)))
+    })
+    .await
+    .unwrap();
+    let (status, rest) = status;
+    assert!(status.success(), "{status:?}: {rest:?}");
+    assert!(
+        rest.iter()
+            .any(|l| l.contains("2 calls still running at the deadline were cancelled")),
+        "{rest:?}"
+    );
+    // The finished calls were answered; the cancelled ones never will be (their session is
+    // gone, and rmcp's client waits on), so each wait is bounded.
+    let mut answered = 0;
+    for c in calls {
+        if let Ok(result) = tokio::time::timeout(Duration::from_secs(2), c).await {
+            assert!(result.unwrap().is_ok());
+            answered += 1;
+        }
+    }
+    assert_eq!(
+        answered, 4,
+        "the calls within the drain deadline are answered"
+    );
+
+    // The final export has every call, and every in-flight gauge back at 0.
+    let exports = receiver.wait_for(Duration::from_secs(10), |e| !e.is_empty());
+    let last = &exports.last().expect("a final export").request;
+    let slow = [("server_name", "slow")];
+    assert_eq!(sum(last, "enkrypt_tool_calls_total", &slow), 6);
+    assert_eq!(sum(last, "enkrypt_tool_call_success_total", &slow), 4);
+    assert_eq!(
+        sum(
+            last,
+            "enkrypt_tool_call_failure_total",
+            &[("server_name", "slow"), ("error_type", "cancelled")]
+        ),
+        2
+    );
+    for gauge in [
+        "enkrypt_active_sessions",
+        "enkrypt_active_users",
+        "enkrypt_timeout_active_operations",
+    ] {
+        assert_eq!(sum(last, gauge, &[]), 0, "{gauge}");
+    }
+    assert!(
+        rest.iter().all(|l| !l.contains("demo-key")),
+        "the key is never printed: {rest:?}"
+    );
+}

@@ -1,76 +1,125 @@
-//! The gateway's caches, one per `cache_type` of the reference: discovered tools per server
-//! (with a TTL), the gateway configuration per project, and each server's configuration.
+//! The gateway's caches, one per `cache_type` of the reference: discovered tools per server,
+//! the gateway configuration per project, and each server's configuration. Every cache is
+//! bounded twice: in entries ([`CACHE_CAPACITY`], least useful evicted first) and in age (the
+//! configured TTL), so no stream of new keys (projects, say) grows the gateway's memory.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use mcp_gateway_metrics::cache_lookup;
+use quick_cache::sync::Cache;
 use rmcp::model::Tool;
 use serde_json::Value;
 
-/// The three caches.
-#[derive(Debug)]
-pub struct Caches {
+/// The most entries each cache holds.
+pub const CACHE_CAPACITY: usize = 1_000;
+
+/// One bounded cache whose entries expire `ttl` after they were put.
+struct Expiring<V> {
     ttl: Duration,
-    tools: Mutex<HashMap<String, (Instant, Vec<Tool>)>>,
-    gateway_configs: Mutex<HashMap<String, Value>>,
-    server_configs: Mutex<HashMap<String, Value>>,
+    entries: Cache<String, (Instant, V)>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
+impl<V: Clone> Expiring<V> {
+    fn new(ttl: Duration) -> Self {
+        Expiring {
+            ttl,
+            entries: Cache::new(CACHE_CAPACITY),
+        }
+    }
+
+    fn get(&self, key: &str) -> Option<V> {
+        let (at, value) = self.entries.get(key)?;
+        if at.elapsed() < self.ttl {
+            Some(value)
+        } else {
+            self.entries.remove(key);
+            None
+        }
+    }
+
+    fn put(&self, key: &str, value: V) {
+        self.entries.insert(key.to_owned(), (Instant::now(), value));
+    }
+
+    fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Removes `key`, or everything; how many entries went.
+    fn clear(&self, key: Option<&str>) -> usize {
+        match key {
+            Some(k) => usize::from(self.entries.remove(k).is_some()),
+            None => {
+                let n = self.entries.len();
+                self.entries.clear();
+                n
+            }
+        }
+    }
+}
+
+/// The three caches.
+pub struct Caches {
+    ttl: Duration,
+    tools: Expiring<Vec<Tool>>,
+    gateway_configs: Expiring<Value>,
+    server_configs: Expiring<Value>,
+}
+
+impl std::fmt::Debug for Caches {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Caches").field("ttl", &self.ttl).finish()
+    }
 }
 
 impl Caches {
     pub fn new(ttl: Duration) -> Self {
         Caches {
             ttl,
-            tools: Mutex::default(),
-            gateway_configs: Mutex::default(),
-            server_configs: Mutex::default(),
+            tools: Expiring::new(ttl),
+            gateway_configs: Expiring::new(ttl),
+            server_configs: Expiring::new(ttl),
         }
     }
 
     /// A server's tools, if discovered less than the TTL ago.
     #[cache_lookup(cache_type = tools)]
     pub fn tools(&self, server_name: &str) -> Option<Vec<Tool>> {
-        let tools = lock(&self.tools);
-        let (at, tools) = tools.get(server_name)?;
-        (at.elapsed() < self.ttl).then(|| tools.clone())
+        self.tools.get(server_name)
     }
 
     pub fn put_tools(&self, server_name: &str, tools: Vec<Tool>) {
-        lock(&self.tools).insert(server_name.to_owned(), (Instant::now(), tools));
+        self.tools.put(server_name, tools);
     }
 
     /// The gateway configuration as a project sees it.
     #[cache_lookup(cache_type = gateway_config)]
     pub fn gateway_config(&self, project_id: &str) -> Option<Value> {
-        lock(&self.gateway_configs).get(project_id).cloned()
+        self.gateway_configs.get(project_id)
     }
 
     pub fn put_gateway_config(&self, project_id: &str, value: Value) {
-        lock(&self.gateway_configs).insert(project_id.to_owned(), value);
+        self.gateway_configs.put(project_id, value);
     }
 
     /// One server's configuration, as `enkrypt_get_server_info` shows it.
     #[cache_lookup(cache_type = server_config)]
     pub fn server_config(&self, server_name: &str) -> Option<Value> {
-        lock(&self.server_configs).get(server_name).cloned()
+        self.server_configs.get(server_name)
     }
 
     pub fn put_server_config(&self, server_name: &str, value: Value) {
-        lock(&self.server_configs).insert(server_name.to_owned(), value);
+        self.server_configs.put(server_name, value);
     }
 
     /// Sizes, for `enkrypt_get_cache_status`.
     pub fn status(&self) -> Value {
         serde_json::json!({
-            "tools": lock(&self.tools).len(),
-            "gateway_config": lock(&self.gateway_configs).len(),
-            "server_config": lock(&self.server_configs).len(),
+            "tools": self.tools.len(),
+            "gateway_config": self.gateway_configs.len(),
+            "server_config": self.server_configs.len(),
             "tools_ttl_secs": self.ttl.as_secs(),
+            "capacity": CACHE_CAPACITY,
         })
     }
 
@@ -82,31 +131,43 @@ impl Caches {
         id: Option<&str>,
         server_name: Option<&str>,
     ) -> Result<usize, String> {
-        fn clear_in<V>(map: &Mutex<HashMap<String, V>>, key: Option<&str>) -> usize {
-            let mut map = lock(map);
-            match key {
-                Some(k) => usize::from(map.remove(k).is_some()),
-                None => {
-                    let n = map.len();
-                    map.clear();
-                    n
-                }
-            }
-        }
         Ok(match cache_type {
             "all" => {
-                clear_in(&self.tools, server_name)
-                    + clear_in(&self.gateway_configs, id)
-                    + clear_in(&self.server_configs, server_name)
+                self.tools.clear(server_name)
+                    + self.gateway_configs.clear(id)
+                    + self.server_configs.clear(server_name)
             }
-            "tools" => clear_in(&self.tools, server_name),
-            "gateway_config" => clear_in(&self.gateway_configs, id),
-            "server_config" => clear_in(&self.server_configs, server_name),
+            "tools" => self.tools.clear(server_name),
+            "gateway_config" => self.gateway_configs.clear(id),
+            "server_config" => self.server_configs.clear(server_name),
             other => {
                 return Err(format!(
                     "unknown cache_type {other:?}; expected all, tools, gateway_config or server_config"
                 ))
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_flood_of_keys_stays_within_the_capacity() {
+        let caches = Caches::new(Duration::from_secs(300));
+        for i in 0..(CACHE_CAPACITY * 5) {
+            caches.put_gateway_config(&format!("project-{i}"), Value::Null);
+        }
+        assert!(caches.gateway_configs.len() <= CACHE_CAPACITY);
+    }
+
+    #[test]
+    fn entries_expire_after_the_ttl() {
+        let caches = Caches::new(Duration::from_millis(1));
+        caches.put_server_config("github", Value::Bool(true));
+        std::thread::sleep(Duration::from_millis(5));
+        assert_eq!(caches.server_config("github"), None);
+        assert_eq!(caches.server_configs.len(), 0);
     }
 }

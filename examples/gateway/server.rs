@@ -585,6 +585,12 @@ pub async fn serve_http(gateway: Arc<Gateway>, address: SocketAddr) -> std::io::
         .layer(axum::middleware::from_fn_with_state(gateway, require_key));
     let listener = tokio::net::TcpListener::bind(address).await?;
     let addr = listener.local_addr()?;
+    // Responses go out in several writes (headers, then SSE events): without TCP_NODELAY,
+    // Nagle's algorithm holds the later ones until the client's (delayed) ACK, up to 40 ms
+    // per request on a kept-alive connection.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     let accept = CancellationToken::new();
     let stop = accept.clone();
     let task = tokio::spawn(async move {

@@ -6,6 +6,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use examples::gateway::workload::{call, connect};
+use mcp_gateway_metrics::OperationType;
 use serde_json::{json, Value};
 use tests::binaries::{example, terminate, ChildLines};
 use tests::exposition::parse;
@@ -117,4 +118,83 @@ async fn sigterm_with_calls_in_flight_exports_every_call_and_zero_gauges() {
         rest.iter().all(|l| !l.contains("demo-key")),
         "the key is never printed: {rest:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_upstream_does_not_hold_up_the_others() {
+    use examples::gateway::config::GatewayConfig;
+    use examples::gateway::server::{serve_http, Gateway};
+
+    // An "upstream" that accepts connections and never answers a byte.
+    let stalled = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let stalled_addr = stalled.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let held: Vec<_> = stalled.incoming().take(16).collect();
+        std::thread::sleep(Duration::from_secs(30));
+        drop(held);
+    });
+    let dir = std::env::temp_dir().join(format!("gw-stalled-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("stalled.json");
+    std::fs::write(
+        &path,
+        json!({ "gateway_key": "k", "servers": [
+            { "name": "github", "builtin": "github" },
+            { "name": "stalled", "url": format!("http://{stalled_addr}/mcp") },
+        ] })
+        .to_string(),
+    )
+    .unwrap();
+    // This test binary's pipeline (the other test runs the gateway as a process of its own).
+    let _metrics = mcp_gateway_metrics::Config::builder()
+        .serve_prometheus(false)
+        .operation_timeout(OperationType::Connectivity, Duration::from_secs(5))
+        .install()
+        .unwrap();
+    let gateway = Gateway::new(GatewayConfig::load(&path).unwrap(), "stalled");
+    let server = serve_http(gateway, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let client = std::sync::Arc::new(connect(server.addr, "k", "p1", "u1").await.unwrap());
+
+    // A call to the stalled server waits on its connect (up to the connectivity timeout)...
+    let waiting = {
+        let client = std::sync::Arc::clone(&client);
+        tokio::spawn(async move {
+            call(
+                &client,
+                "enkrypt_discover_all_tools",
+                json!({ "server_name": "stalled" }),
+            )
+            .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    // ...while calls to github, each through its upstream connection, go through one after
+    // the other before it gives up.
+    for _ in 0..5 {
+        let result = call(
+            &client,
+            "enkrypt_secure_call_tools",
+            json!({ "server_name": "github", "tool_calls": [{ "name": "search_code", "args": { "query": "q" } }] }),
+        )
+        .await
+        .unwrap();
+        assert_eq!(result[0]["status"], "success", "{result}");
+        assert!(
+            !waiting.is_finished(),
+            "the stalled connect ended too early"
+        );
+    }
+    let err = tokio::time::timeout(Duration::from_secs(30), waiting)
+        .await
+        .expect("the stalled connect is bounded by its timeout")
+        .unwrap()
+        .unwrap_err();
+    assert!(
+        err.contains("timed out") || err.contains("timeout"),
+        "{err}"
+    );
+    server.abort();
+    let _ = std::fs::remove_dir_all(dir);
 }

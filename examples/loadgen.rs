@@ -10,8 +10,9 @@
 //! ```
 //!
 //! `--gateway BIN` starts that gateway binary on a free loopback port (stopped with SIGTERM
-//! afterwards); `--compare BIN` then runs the same load against a second binary (e.g. built
-//! without instrumentation) and prints both and the ratio. `--url` targets a gateway already
+//! afterwards); `--compare BIN` also runs the same load against a second binary (e.g. built
+//! without instrumentation), in the order A B B A (`--duration` each), and prints both totals
+//! and the throughput ratio. `--url` targets a gateway already
 //! running on loopback instead.
 
 use std::io::BufRead;
@@ -91,6 +92,24 @@ struct Report {
 }
 
 impl Report {
+    fn empty() -> Report {
+        Report {
+            calls: 0,
+            errors: 0,
+            elapsed: Duration::ZERO,
+            latencies: Vec::new(),
+        }
+    }
+
+    /// Adds another run's measurements to this one.
+    fn absorb(&mut self, other: Report) {
+        self.calls += other.calls;
+        self.errors += other.errors;
+        self.elapsed += other.elapsed;
+        self.latencies.extend(other.latencies);
+        self.latencies.sort();
+    }
+
     fn rate(&self) -> f64 {
         self.calls as f64 / self.elapsed.as_secs_f64()
     }
@@ -158,12 +177,7 @@ async fn load(addr: SocketAddr, args: &Args) -> Result<Report, String> {
             })
         })
         .collect();
-    let mut report = Report {
-        calls: 0,
-        errors: 0,
-        elapsed: Duration::ZERO,
-        latencies: Vec::new(),
-    };
+    let mut report = Report::empty();
     for task in tasks {
         let (latencies, errors) = task.await.map_err(|e| e.to_string())?;
         report.calls += latencies.len() as u64;
@@ -238,17 +252,27 @@ async fn run() -> Result<(), String> {
         return Ok(());
     }
     let gateway = args.gateway.as_deref().expect("checked");
-    let first = against(gateway, &args).await?;
-    first.print(gateway);
-    if let Some(other) = &args.compare {
-        let second = against(other, &args).await?;
-        second.print(other);
-        println!(
-            "throughput ratio {} / {}: {:.3}",
-            other,
-            gateway,
-            second.rate() / first.rate()
-        );
+    let Some(other) = args.compare.as_deref() else {
+        against(gateway, &args).await?.print(gateway);
+        return Ok(());
+    };
+    // A, B, B, A: each binary runs first once and last once, so that a drift of the machine
+    // over the run (caches, clocks, the other core) weighs on both alike.
+    let (mut first, mut second) = (Report::empty(), Report::empty());
+    for bin in [gateway, other, other, gateway] {
+        let report = against(bin, &args).await?;
+        report.print(&format!("  {bin}"));
+        if bin == gateway {
+            first.absorb(report);
+        } else {
+            second.absorb(report);
+        }
     }
+    first.print(gateway);
+    second.print(other);
+    println!(
+        "throughput ratio {other} / {gateway}: {:.3}",
+        second.rate() / first.rate()
+    );
     Ok(())
 }

@@ -499,7 +499,6 @@ async fn require_key(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    use axum::response::IntoResponse;
     match check_key(&gateway.config.gateway_key, request.headers()) {
         Ok(()) => next.run(request).await,
         Err(failure) => {
@@ -508,17 +507,7 @@ async fn require_key(
                 mcp_gateway_metrics::ErrorType::error_type(&failure),
             );
             let message = GatewayError::Auth(failure).to_string();
-            let body = json!({
-                "jsonrpc": "2.0",
-                "id": null,
-                "error": { "code": -32001, "message": message },
-            });
-            (
-                http::StatusCode::UNAUTHORIZED,
-                [(http::header::CONTENT_TYPE, "application/json")],
-                body.to_string(),
-            )
-                .into_response()
+            rpc_error(http::StatusCode::UNAUTHORIZED, -32001, &message)
         }
     }
 }
@@ -571,6 +560,57 @@ impl HttpServer {
     }
 }
 
+/// The largest MCP request body the gateway reads.
+pub const MAX_REQUEST_BYTES: usize = 1 << 20;
+
+/// A JSON-RPC error response with an HTTP status.
+fn rpc_error(status: http::StatusCode, code: i32, message: &str) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let body =
+        json!({ "jsonrpc": "2.0", "id": null, "error": { "code": code, "message": message } });
+    (
+        status,
+        [(http::header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+/// Reads a POST body (at most [`MAX_REQUEST_BYTES`]: else 413) and refuses one that is not
+/// JSON with 400 and a JSON-RPC parse error, as JSON-RPC over HTTP expects (rmcp alone
+/// answers 415, as if the content type were wrong).
+async fn bounded_json_body(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    if request.method() != http::Method::POST {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    let bytes = match axum::body::to_bytes(body, MAX_REQUEST_BYTES).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            return rpc_error(
+                http::StatusCode::PAYLOAD_TOO_LARGE,
+                -32600,
+                &format!("the request is larger than {MAX_REQUEST_BYTES} bytes"),
+            )
+        }
+    };
+    if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&bytes) {
+        return rpc_error(
+            http::StatusCode::BAD_REQUEST,
+            -32700,
+            &format!("the request body is not JSON: {e}"),
+        );
+    }
+    next.run(axum::extract::Request::from_parts(
+        parts,
+        axum::body::Body::from(bytes),
+    ))
+    .await
+}
+
 /// Serves MCP over streamable HTTP at `/mcp`.
 pub async fn serve_http(gateway: Arc<Gateway>, address: SocketAddr) -> std::io::Result<HttpServer> {
     let sessions = CancellationToken::new();
@@ -582,6 +622,7 @@ pub async fn serve_http(gateway: Arc<Gateway>, address: SocketAddr) -> std::io::
     );
     let router = axum::Router::new()
         .nest_service("/mcp", service)
+        .layer(axum::middleware::from_fn(bounded_json_body))
         .layer(axum::middleware::from_fn_with_state(gateway, require_key));
     let listener = tokio::net::TcpListener::bind(address).await?;
     let addr = listener.local_addr()?;

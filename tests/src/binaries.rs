@@ -3,23 +3,29 @@
 use std::io::BufRead;
 use std::process::Command;
 
-/// The example binary that `cargo test --workspace` built next to the running test, or else
-/// `cargo run --example NAME`.
-pub fn example(name: &str) -> Command {
+/// The path of an example binary: the one `cargo test --workspace` built next to the running
+/// test, else built now with `cargo build --example NAME`.
+pub fn example_path(name: &str) -> String {
     let test_exe = std::env::current_exe().expect("the test's own path");
     let profile_dir = test_exe
         .parent()
         .and_then(|deps| deps.parent())
         .expect("target/<profile>/deps");
     let built = profile_dir.join("examples").join(name);
-    if built.exists() {
-        return Command::new(built);
+    if !built.exists() {
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "--quiet", "-p", "examples", "--example", name])
+            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "cargo build --example {name} failed");
     }
-    let mut cargo = Command::new(env!("CARGO"));
-    cargo
-        .args(["run", "--quiet", "--example", name, "--"])
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
-    cargo
+    built.to_string_lossy().into_owned()
+}
+
+/// The example program `name`, to run as users run it.
+pub fn example(name: &str) -> Command {
+    Command::new(example_path(name))
 }
 
 /// A child's stderr, read line by line on a thread of its own, so that every wait on it is

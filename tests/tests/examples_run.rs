@@ -5,7 +5,7 @@
 use std::process::Command;
 
 use mcp_gateway_metrics::catalog::CATALOG;
-use tests::binaries::{example, terminate, ChildLines};
+use tests::binaries::{example, example_path, terminate, ChildLines};
 use tests::exposition::parse;
 
 fn quickstart() -> Command {
@@ -242,4 +242,30 @@ fn the_mcp_server_example_is_metered_by_its_wrapper_alone() {
     // SIGTERM: it stops by itself, successfully.
     let status = terminate(&mut child, std::time::Duration::from_secs(20));
     assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn the_load_generator_drives_a_gateway_binary_and_reports() {
+    let gateway_bin = example_path("gateway");
+    let output = example("loadgen")
+        .args([
+            "--gateway",
+            &gateway_bin,
+            "--sessions",
+            "2",
+            "--duration",
+            "2s",
+        ])
+        .args(["--max-calls", "50"])
+        .output()
+        .expect("loadgen runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // Exactly the bounded number of calls, none failed.
+    assert!(stdout.contains(": 50 calls (0 errors)"), "{stdout}");
+    assert!(stdout.contains("calls/s; p50 "), "{stdout}");
 }

@@ -198,3 +198,32 @@ async fn a_stalled_upstream_does_not_hold_up_the_others() {
     server.abort();
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[tokio::test]
+async fn malformed_and_oversized_requests_are_refused_before_mcp() {
+    use examples::gateway::config::GatewayConfig;
+    use examples::gateway::server::{serve_http, Gateway, MAX_REQUEST_BYTES};
+
+    let gateway = Gateway::new(GatewayConfig::demo(), "demo");
+    let server = serve_http(gateway, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let url = format!("http://{}/mcp", server.addr);
+    let post = |body: Vec<u8>| {
+        reqwest::Client::new()
+            .post(&url)
+            .header("x-gateway-key", "demo-key")
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+            .body(body)
+            .send()
+    };
+    let response = post(b"{not json".to_vec()).await.unwrap();
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], -32700, "{body}");
+
+    let response = post(vec![b' '; MAX_REQUEST_BYTES + 1]).await.unwrap();
+    assert_eq!(response.status(), 413);
+    server.abort();
+}

@@ -36,6 +36,14 @@ static PII: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
     ]
 });
 
+/// The placeholders [`Redaction::redact`] writes: `<EMAIL_3>`.
+static PLACEHOLDER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"<(EMAIL|CREDIT_CARD|PHONE)_(\d+)>").unwrap());
+
+/// The most text (the request's string values together) the guardrails look at: a larger
+/// request is refused with a clear error before any detector runs.
+pub const MAX_GUARDED_BYTES: usize = 256 * 1024;
+
 const INJECTION: &[&str] = &[
     "ignore previous instructions",
     "ignore all previous",
@@ -77,29 +85,41 @@ impl Redaction {
         out.join(" ")
     }
 
-    /// Puts the original values back into an answer.
+    /// Puts the original values back into an answer, in one pass over it.
     pub fn restore(&self, answer: &str) -> String {
-        self.restore
-            .iter()
-            .fold(answer.to_owned(), |text, (placeholder, value)| {
-                text.replace(placeholder, value)
+        if self.restore.is_empty() {
+            return answer.to_owned();
+        }
+        PLACEHOLDER
+            .replace_all(answer, |c: &regex::Captures<'_>| {
+                let original = c[2]
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(|n| self.restore.get(n.wrapping_sub(1)))
+                    .filter(|(placeholder, _)| placeholder == &c[0]);
+                match original {
+                    Some((_, value)) => value.clone(),
+                    None => c[0].to_owned(),
+                }
             })
+            .into_owned()
     }
 
+    /// Replaces each PII match with a numbered placeholder, one pass per pattern.
     fn redact(&mut self, value: &mut Value, counts: &mut [u64]) {
         match value {
             Value::String(s) => {
                 for (i, (pii_type, pattern)) in PII.iter().enumerate() {
-                    let found: Vec<String> = pattern
-                        .find_iter(s)
-                        .map(|m| m.as_str().to_owned())
-                        .collect();
-                    for original in found {
+                    let restore = &mut self.restore;
+                    let redacted = pattern.replace_all(s, |c: &regex::Captures<'_>| {
                         counts[i] += 1;
                         let placeholder =
-                            format!("<{}_{}>", pii_type.to_uppercase(), self.restore.len() + 1);
-                        *s = s.replacen(&original, &placeholder, 1);
-                        self.restore.push((placeholder, original));
+                            format!("<{}_{}>", pii_type.to_uppercase(), restore.len() + 1);
+                        restore.push((placeholder.clone(), c[0].to_owned()));
+                        placeholder
+                    });
+                    if let std::borrow::Cow::Owned(redacted) = redacted {
+                        *s = redacted;
                     }
                 }
             }
@@ -114,6 +134,26 @@ impl Verdict for Redaction {
     fn report(&self, sink: &mut dyn VerdictSink) {
         self.verdict.report(sink)
     }
+}
+
+/// Refuses arguments whose string values together exceed [`MAX_GUARDED_BYTES`]: the
+/// guardrails would have to read them all.
+pub fn check_size(args: &JsonObject) -> Result<(), GatewayError> {
+    fn bytes(value: &Value) -> usize {
+        match value {
+            Value::String(s) => s.len(),
+            Value::Array(a) => a.iter().map(bytes).sum(),
+            Value::Object(o) => o.iter().map(|(k, v)| k.len() + bytes(v)).sum(),
+            _ => 0,
+        }
+    }
+    let size: usize = args.iter().map(|(k, v)| k.len() + bytes(v)).sum();
+    if size > MAX_GUARDED_BYTES {
+        return Err(GatewayError::InvalidArguments(format!(
+            "the arguments hold {size} bytes of text; the guardrails read at most {MAX_GUARDED_BYTES}"
+        )));
+    }
+    Ok(())
 }
 
 /// Replaces PII in the request's strings with placeholders before it goes upstream.
@@ -216,18 +256,25 @@ fn decide(found: Vec<(&str, &str)>, policy: &SidePolicy) -> GuardrailVerdict {
     verdict
 }
 
-/// The share of the request's words (4 letters or more) that the answer mentions.
+/// The share of the request's words (4 letters or more) that are words of the answer. Linear
+/// in both texts: the answer's words go into a set once.
 pub fn relevancy(request: &str, answer: &str) -> f64 {
-    let answer = answer.to_lowercase();
-    let words: Vec<String> = request
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| w.len() >= 4)
-        .map(str::to_lowercase)
-        .collect();
-    if words.is_empty() {
-        return 1.0;
+    fn words(text: &str) -> impl Iterator<Item = String> + '_ {
+        text.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| w.len() >= 4)
+            .map(str::to_lowercase)
     }
-    words.iter().filter(|w| answer.contains(w.as_str())).count() as f64 / words.len() as f64
+    let answer: std::collections::HashSet<String> = words(answer).collect();
+    let (mut asked, mut mentioned) = (0usize, 0usize);
+    for word in words(request) {
+        asked += 1;
+        mentioned += usize::from(answer.contains(&word));
+    }
+    if asked == 0 {
+        1.0
+    } else {
+        mentioned as f64 / asked as f64
+    }
 }
 
 /// An answer that says it left part of the work out does not follow its instructions.
@@ -236,5 +283,54 @@ pub fn adherence(answer: &str) -> f64 {
         0.5
     } else {
         1.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redaction_round_trips_every_match() {
+        let mut args = JsonObject::new();
+        args.insert(
+            "body".into(),
+            Value::String("mail a@b.io and c@d.io, card 4111 1111 1111 1111".into()),
+        );
+        let mut redaction = Redaction::none(args);
+        let mut counts = vec![0; PII.len()];
+        let mut value = redaction.args["body"].clone();
+        redaction.redact(&mut value, &mut counts);
+        let text = value.as_str().unwrap();
+        assert_eq!(text, "mail <EMAIL_1> and <EMAIL_2>, card <CREDIT_CARD_3>");
+        assert_eq!(counts, vec![2, 1, 0]);
+        assert_eq!(
+            redaction.restore(&format!("{text} <EMAIL_9> <EMAIL_2>")),
+            "mail a@b.io and c@d.io, card 4111 1111 1111 1111 <EMAIL_9> c@d.io"
+        );
+    }
+
+    #[test]
+    fn relevancy_counts_request_words_the_answer_has() {
+        assert_eq!(relevancy("timeout handling", "about timeout handling"), 1.0);
+        assert_eq!(relevancy("timeout handling", "about timeouts"), 0.0);
+        assert_eq!(relevancy("timeout handling", "Timeout!"), 0.5);
+        assert_eq!(relevancy("a b", "anything"), 1.0);
+    }
+
+    #[test]
+    fn large_inputs_round_trip() {
+        // 4,000 emails and 200 KiB of words: quadratic code took seconds here.
+        let text: String = (0..4_000)
+            .map(|i| format!("user{i}@example.com words "))
+            .collect();
+        let mut redaction = Redaction::none(JsonObject::new());
+        let mut counts = vec![0; PII.len()];
+        let mut value = Value::String(text.clone());
+        redaction.redact(&mut value, &mut counts);
+        assert_eq!(counts[0], 4_000);
+        let restored = redaction.restore(value.as_str().unwrap());
+        assert_eq!(restored, text);
+        assert_eq!(relevancy(&text, &text), 1.0);
     }
 }

@@ -25,7 +25,7 @@ use super::auth::{authenticate, check_key, Identity, UserLease, Users};
 use super::cache::Caches;
 use super::config::GatewayConfig;
 use super::error::{BlockReason, GatewayError};
-use super::guardrails::{check_input, check_output, redact_pii, Redaction};
+use super::guardrails::{check_input, check_output, check_size, redact_pii, Redaction};
 use super::upstream::Upstreams;
 
 /// What all sessions share.
@@ -433,6 +433,7 @@ impl GatewayServer {
                 let mut results = Vec::new();
                 for call in &a.tool_calls {
                     gateway.check_target(&a.server_name, &call.name).await?;
+                    check_size(&call.args)?;
                     let answer = gateway
                         .secure_call(&a.server_name, &call.name, call.args.clone())
                         .await?;

@@ -227,3 +227,39 @@ async fn malformed_and_oversized_requests_are_refused_before_mcp() {
     assert_eq!(response.status(), 413);
     server.abort();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guardrails_take_bounded_linear_work() {
+    use examples::gateway::config::GatewayConfig;
+    use examples::gateway::guardrails::MAX_GUARDED_BYTES;
+    use examples::gateway::server::{serve_http, Gateway};
+
+    let gateway = Gateway::new(GatewayConfig::demo(), "demo");
+    let server = serve_http(gateway, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let client = connect(server.addr, "demo-key", "p1", "u1").await.unwrap();
+    let search = |query: String| json!({ "server_name": "github", "tool_calls": [{ "name": "search_code", "args": { "query": query } }] });
+    // Just under the bound, full of PII to redact and restore: answered, every address back.
+    let mut text = String::new();
+    let mut n = 0;
+    while text.len() < MAX_GUARDED_BYTES - 100 {
+        text.push_str(&format!("user{n}@example.com "));
+        n += 1;
+    }
+    let result = call(&client, "enkrypt_secure_call_tools", search(text))
+        .await
+        .unwrap();
+    let answer = result[0]["result"].as_str().unwrap();
+    assert!(answer.contains("user0@example.com") && answer.contains(&format!("user{}@", n - 1)));
+    // Over it: a clear error before any detector runs.
+    let err = call(
+        &client,
+        "enkrypt_secure_call_tools",
+        search("x".repeat(MAX_GUARDED_BYTES + 1)),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.contains("the guardrails read at most"), "{err}");
+    server.abort();
+}

@@ -152,7 +152,13 @@ async fn run() -> Result<(), String> {
                 "gateway: simulating a workload for {}",
                 humantime::format_duration(duration)
             );
-            let tally = workload::run(addr, &gateway.config.gateway_key, duration, true).await?;
+            // Listening on every interface (0.0.0.0): the workload comes in over loopback.
+            let target = if addr.ip().is_unspecified() {
+                SocketAddr::from(([127, 0, 0, 1], addr.port()))
+            } else {
+                addr
+            };
+            let tally = workload::run(target, &gateway.config.gateway_key, duration, true).await?;
             eprintln!(
                 "gateway: {} requests sent, {} answered with an MCP error",
                 tally.requests, tally.errors

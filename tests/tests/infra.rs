@@ -180,3 +180,133 @@ fn alert_rules_and_cookbook_name_only_catalog_series_and_the_reference_page_list
         }
     }
 }
+
+/// A YAML file of the repository.
+fn yaml(path: &str) -> yaml_rust2::Yaml {
+    let text = std::fs::read_to_string(repo().join(path)).unwrap();
+    yaml_rust2::YamlLoader::load_from_str(&text)
+        .unwrap_or_else(|e| panic!("{path}: {e}"))
+        .remove(0)
+}
+
+/// `host:port` (or a URL ending in one, with an optional path) split.
+fn host_port(s: &str) -> (String, u16) {
+    let authority = s.split("://").last().unwrap().split('/').next().unwrap();
+    let (host, port) = authority
+        .rsplit_once(':')
+        .unwrap_or_else(|| panic!("{s}: no port"));
+    (
+        host.to_owned(),
+        port.parse().unwrap_or_else(|_| panic!("{s}: bad port")),
+    )
+}
+
+#[test]
+fn docker_compose_runs_what_prometheus_scrapes_and_what_the_gateways_push_to() {
+    use std::collections::BTreeMap;
+
+    let compose = yaml("infra/docker-compose.yml");
+    let services = compose["services"].as_hash().expect("services");
+    // What each service listens on inside the compose network.
+    let mut listening: BTreeMap<String, BTreeSet<u16>> = BTreeMap::new();
+    let collector = yaml("infra/otel-collector/config.yaml");
+    let collector_ports = [
+        &collector["receivers"]["otlp"]["protocols"]["http"]["endpoint"],
+        &collector["receivers"]["otlp"]["protocols"]["grpc"]["endpoint"],
+        &collector["exporters"]["prometheus"]["endpoint"],
+    ]
+    .map(|e| host_port(e.as_str().expect("an endpoint")).1);
+    listening.insert(
+        "otel-collector".into(),
+        collector_ports.into_iter().collect(),
+    );
+    listening.insert("prometheus".into(), BTreeSet::from([9090]));
+    let mut pushes = Vec::new();
+    let mut gateways = 0;
+    for (name, service) in services {
+        let name = name.as_str().unwrap().to_owned();
+        let command: Vec<&str> = service["command"]
+            .as_vec()
+            .map(|c| c.iter().filter_map(|a| a.as_str()).collect())
+            .unwrap_or_default();
+        if !command.windows(2).any(|w| w == ["--example", "gateway"]) {
+            continue;
+        }
+        gateways += 1;
+        // The gateway's own configuration from exactly this environment must be valid.
+        let env: Vec<(String, String)> = service["environment"]
+            .as_hash()
+            .expect("an environment map")
+            .iter()
+            .map(|(k, v)| {
+                let v = v
+                    .as_str()
+                    .map(str::to_owned)
+                    .or_else(|| v.as_i64().map(|n| n.to_string()));
+                (k.as_str().unwrap().to_owned(), v.unwrap())
+            })
+            .collect();
+        let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let config = tests::config_with_env(mcp_gateway_metrics::Config::builder(), &pairs)
+            .unwrap_or_else(|e| panic!("service {name}: {e}"));
+        let mut ports = BTreeSet::new();
+        let listen = command
+            .windows(2)
+            .find(|w| w[0] == "--listen")
+            .map(|w| w[1]);
+        let (host, port) = host_port(listen.expect("--listen"));
+        assert_eq!(
+            host, "0.0.0.0",
+            "service {name}: MCP must listen beyond loopback"
+        );
+        ports.insert(port);
+        let scraped = config.prometheus().and_then(|p| p.serve_on);
+        if let Some(addr) = scraped {
+            assert!(
+                addr.ip().is_unspecified(),
+                "service {name}: /metrics on {addr} is loopback only"
+            );
+            ports.insert(addr.port());
+        }
+        if let Some(otlp) = config.otlp() {
+            assert!(
+                scraped.is_none(),
+                "service {name} is both scraped and pushed: counted twice"
+            );
+            pushes.push((name.clone(), host_port(&otlp.endpoint)));
+        }
+        listening.insert(name, ports);
+    }
+    assert!(gateways >= 2, "one gateway per way into Prometheus");
+    assert!(!pushes.is_empty(), "a gateway pushes OTLP to the collector");
+    for (name, (host, port)) in &pushes {
+        assert!(
+            listening.get(host).is_some_and(|p| p.contains(port)),
+            "service {name} pushes to {host}:{port}, which no service of the compose file serves"
+        );
+    }
+
+    let prometheus = yaml("infra/prometheus/prometheus.yml");
+    let mut jobs = 0;
+    for job in prometheus["scrape_configs"]
+        .as_vec()
+        .expect("scrape_configs")
+    {
+        for target in job["static_configs"]
+            .as_vec()
+            .unwrap()
+            .iter()
+            .flat_map(|c| c["targets"].as_vec().unwrap())
+        {
+            let (host, port) = host_port(target.as_str().unwrap());
+            assert!(
+                listening.get(&host).is_some_and(|p| p.contains(&port)),
+                "job {:?} scrapes {host}:{port}, which no service of the compose file serves \
+                 ({listening:?})",
+                job["job_name"].as_str()
+            );
+            jobs += 1;
+        }
+    }
+    assert_eq!(jobs, 2);
+}

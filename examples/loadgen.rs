@@ -136,7 +136,7 @@ impl Report {
 async fn load(addr: SocketAddr, args: &Args) -> Result<Report, String> {
     let mut clients = Vec::new();
     for i in 0..args.sessions {
-        clients.push(connect(addr, &args.key, "load", &format!("user-{}", i % 8)).await?);
+        clients.push(connect(addr, &args.key, "demo-project", &format!("user-{}", i % 8)).await?);
     }
     let request = json!({
         "server_name": "github",

@@ -35,15 +35,23 @@ pub fn check_key(gateway_key: &str, headers: &HeaderMap) -> Result<(), AuthFailu
     }
 }
 
-/// Checks the `x-gateway-key` header and reads `x-project-id` and `x-user-id`. An in-memory
-/// comparison: nothing here can time out, so no `#[timeout_op]` (a key checked against a
-/// remote service would have one).
+/// Checks the `x-gateway-key` header and reads `x-project-id` (which must be one of
+/// `projects`, unless that list is empty) and `x-user-id`. An in-memory comparison: nothing
+/// here can time out, so no `#[timeout_op]` (a key checked against a remote service would
+/// have one).
 #[auth_check(provider = "api_key", project = header(headers, "x-project-id"))]
-pub fn authenticate(gateway_key: &str, headers: &HeaderMap) -> Result<Identity, GatewayError> {
+pub fn authenticate(
+    gateway_key: &str,
+    projects: &[String],
+    headers: &HeaderMap,
+) -> Result<Identity, GatewayError> {
     check_key(gateway_key, headers).map_err(GatewayError::Auth)?;
     let project_id = header(headers, "x-project-id");
     if project_id.is_empty() {
         return Err(GatewayError::Auth(AuthFailure::MissingProject));
+    }
+    if !projects.is_empty() && !projects.iter().any(|p| p == project_id) {
+        return Err(GatewayError::Auth(AuthFailure::UnknownProject));
     }
     let user_id = match header(headers, "x-user-id") {
         "" => "anonymous",

@@ -4,6 +4,7 @@
 //! ```json
 //! {
 //!   "gateway_key": "change-me",
+//!   "projects": ["web-app", "batch"],
 //!   "cache_ttl_secs": 300,
 //!   "servers": [
 //!     { "name": "github", "description": "GitHub tools",
@@ -28,6 +29,11 @@ use serde::Deserialize;
 pub struct GatewayConfig {
     /// The key clients send in `x-gateway-key`.
     pub gateway_key: String,
+    /// The projects the key may act for: `x-project-id` must name one of them, so no caller
+    /// can invent project ids (each would become a label value and a cache entry). Empty:
+    /// any project id is accepted (the metrics then bound the values they keep).
+    #[serde(default)]
+    pub projects: Vec<String>,
     /// How long discovered tool lists stay cached.
     #[serde(default = "default_ttl")]
     pub cache_ttl_secs: u64,
@@ -208,6 +214,9 @@ impl GatewayConfig {
         };
         GatewayConfig {
             gateway_key: "demo-key".into(),
+            projects: ["demo-project", "p1", "p2", "p3"]
+                .map(String::from)
+                .to_vec(),
             cache_ttl_secs: 300,
             servers: vec![
                 builtin("github", "GitHub-like tools: issues, code search, files"),

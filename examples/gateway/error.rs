@@ -85,6 +85,9 @@ pub enum AuthFailure {
     InvalidKey,
     #[error_type(status = 400)]
     MissingProject,
+    /// A project the key may not act for.
+    #[error_type(status = 403)]
+    UnknownProject,
 }
 
 impl From<Timeout> for GatewayError {
@@ -117,6 +120,9 @@ impl std::fmt::Display for GatewayError {
             GatewayError::Auth(AuthFailure::MissingProject) => {
                 f.write_str("missing project: send it in the x-project-id header")
             }
+            GatewayError::Auth(AuthFailure::UnknownProject) => f.write_str(
+                "unknown project: x-project-id must be one of the key's configured projects",
+            ),
             GatewayError::Timeout(t) => write!(f, "{t}"),
         }
     }

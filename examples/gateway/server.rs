@@ -283,7 +283,8 @@ impl GatewayServer {
                 .map(|p| p.headers.clone())
                 .unwrap_or_default(),
         };
-        authenticate(&self.gateway.config.gateway_key, &headers).map_err(ErrorData::from)
+        let config = &self.gateway.config;
+        authenticate(&config.gateway_key, &config.projects, &headers).map_err(ErrorData::from)
     }
 }
 

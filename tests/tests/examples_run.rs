@@ -82,7 +82,7 @@ async fn the_gateway_answers_an_mcp_client_over_stdio() {
     cmd.arg("--stdio")
         .env("MCP_METRICS_PROMETHEUS_ADDRESS", "127.0.0.1:0")
         .env("ENKRYPT_GATEWAY_KEY", "demo-key")
-        .env("ENKRYPT_PROJECT_ID", "stdio-project");
+        .env("ENKRYPT_PROJECT_ID", "p2");
     let client = ().serve(TokioChildProcess::new(cmd).unwrap()).await.unwrap();
     let tools = client.list_all_tools().await.unwrap();
     assert_eq!(tools.len(), 7, "{tools:?}");
@@ -122,7 +122,7 @@ async fn a_configured_stdio_upstream_is_a_real_child_process() {
             "args": args,
             "env": {
                 "ENKRYPT_GATEWAY_KEY": "demo-key",
-                "ENKRYPT_PROJECT_ID": "inner-project",
+                "ENKRYPT_PROJECT_ID": "p3",
                 "MCP_METRICS_PROMETHEUS_ADDRESS": "127.0.0.1:0"
             },
             "guardrails": { "input": { "enabled": false }, "output": { "enabled": false } }

@@ -12,6 +12,20 @@ use tests::binaries::{example, terminate, ChildLines};
 use tests::exposition::parse;
 use tests::otlp_receiver::{sum, Receiver};
 
+/// This binary's metrics pipeline, installed once for the in-process tests (the SIGTERM test
+/// runs the gateway as a process of its own).
+fn pipeline() {
+    static PIPELINE: std::sync::OnceLock<mcp_gateway_metrics::MetricsGuard> =
+        std::sync::OnceLock::new();
+    PIPELINE.get_or_init(|| {
+        mcp_gateway_metrics::Config::builder()
+            .serve_prometheus(false)
+            .operation_timeout(OperationType::Connectivity, Duration::from_secs(5))
+            .install()
+            .expect("one pipeline per test binary")
+    });
+}
+
 fn analyze(delay_ms: u64) -> Value {
     json!({
         "server_name": "slow",
@@ -145,12 +159,7 @@ async fn a_stalled_upstream_does_not_hold_up_the_others() {
         .to_string(),
     )
     .unwrap();
-    // This test binary's pipeline (the other test runs the gateway as a process of its own).
-    let _metrics = mcp_gateway_metrics::Config::builder()
-        .serve_prometheus(false)
-        .operation_timeout(OperationType::Connectivity, Duration::from_secs(5))
-        .install()
-        .unwrap();
+    pipeline();
     let gateway = Gateway::new(GatewayConfig::load(&path).unwrap(), "stalled");
     let server = serve_http(gateway, "127.0.0.1:0".parse().unwrap())
         .await
@@ -261,5 +270,55 @@ async fn guardrails_take_bounded_linear_work() {
     .await
     .unwrap_err();
     assert!(err.contains("the guardrails read at most"), "{err}");
+    server.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invented_project_ids_are_refused_and_create_no_series() {
+    use examples::gateway::config::GatewayConfig;
+    use examples::gateway::server::{serve_http, Gateway};
+
+    pipeline();
+    let gateway = Gateway::new(GatewayConfig::demo(), "demo");
+    let server = serve_http(gateway, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let request = json!({ "server_name": "github", "tool_calls": [{ "name": "search_code", "args": { "query": "q" } }] });
+    // 100 callers with the key, each inventing a project id.
+    for i in 0..100 {
+        let client = connect(server.addr, "demo-key", &format!("flood-{i}"), "mallory")
+            .await
+            .unwrap();
+        let err = call(&client, "enkrypt_secure_call_tools", request.clone())
+            .await
+            .unwrap_err();
+        assert!(err.contains("unknown project"), "{err}");
+        client.cancel().await.unwrap();
+    }
+    // A configured project still works.
+    let client = connect(server.addr, "demo-key", "p2", "alice")
+        .await
+        .unwrap();
+    let result = call(&client, "enkrypt_secure_call_tools", request)
+        .await
+        .unwrap();
+    assert_eq!(result[0]["status"], "success", "{result}");
+    // No invented id reached a label value.
+    use mcp_gateway_metrics::catalog::Metric;
+    let snapshot = mcp_gateway_metrics::read::snapshot().expect("the pipeline");
+    for metric in [Metric::ToolCalls, Metric::AuthSuccess, Metric::AuthFailure] {
+        for series in snapshot.series(metric) {
+            assert!(
+                series.labels.iter().all(|(_, v)| !v.starts_with("flood-")),
+                "{metric:?}: {series:?}"
+            );
+        }
+    }
+    assert!(
+        snapshot.counter(
+            Metric::AuthFailure,
+            &[("failure_reason", "unknown_project")]
+        ) >= 100
+    );
     server.abort();
 }

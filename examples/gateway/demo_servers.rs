@@ -5,7 +5,8 @@
 //!   and, for `NOTES.md`, an unverifiable claim);
 //! - `slow`: `analyze`, which takes as long as asked (and so can pass its timeout);
 //! - `flaky`: `fetch`, which fails every third call, takes 2.6 s for a URL with `/slow`, and
-//!   crashes (closes its transport mid-call) when asked for a `crash://` URL.
+//!   crashes (closes its transport mid-call) when asked for a `crash://` URL. A fault can be
+//!   injected: `GATEWAY_DEMO_FLAKY_FAIL_EVERY=1` makes every call fail (`N`: every Nth).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -134,6 +135,8 @@ impl Slow {
 #[derive(Debug, Clone)]
 pub struct Flaky {
     calls: Arc<AtomicU64>,
+    /// Every how many calls one fails.
+    fail_every: u64,
     crash: CancellationToken,
     tool_router: ToolRouter<Self>,
 }
@@ -151,7 +154,7 @@ impl Flaky {
             tokio::time::sleep(Duration::from_millis(2600)).await;
         }
         let n = self.calls.fetch_add(1, Ordering::Relaxed) + 1;
-        if n % 3 == 0 {
+        if n % self.fail_every == 0 {
             return Ok(CallToolResult::error(vec![ContentBlock::text(format!(
                 "upstream returned 502 for {}",
                 a.url
@@ -182,6 +185,11 @@ fn handler(name: &str, crash: CancellationToken) -> Option<Handler> {
         }),
         "flaky" => Handler::Flaky(Flaky {
             calls: Arc::default(),
+            fail_every: std::env::var("GATEWAY_DEMO_FLAKY_FAIL_EVERY")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .filter(|n| *n > 0)
+                .unwrap_or(3),
             crash,
             tool_router: Flaky::tool_router(),
         }),

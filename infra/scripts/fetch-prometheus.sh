@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Provides real `prometheus` and `promtool` binaries (Debian trixie, 2.53) for the tests,
+# Provides real `prometheus`, `promtool` (Debian trixie, 2.53) and `prometheus-alertmanager`
+# (0.28) binaries for the tests,
 # without touching the system: `apt-get download` through the machine's configured Debian
 # mirror (read from its apt sources) with a private apt state, then `dpkg -x` into a cache
-# directory. Prints the directory that holds the two binaries.
+# directory. Prints the directory that holds the binaries.
 #
 #   infra/scripts/fetch-prometheus.sh          # -> .../.cache/prometheus/root/usr/bin
 #   PROMETHEUS_CACHE=/some/dir infra/scripts/fetch-prometheus.sh
@@ -11,7 +12,22 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cache="${PROMETHEUS_CACHE:-$root/.cache/prometheus}"
 bin="$cache/root/usr/bin"
-if [ -x "$bin/prometheus" ] && [ -x "$bin/promtool" ]; then
+# Debian's Alertmanager reads its default notification templates from this fixed path (a
+# Debian patch; upstream embeds them): put the package's copies there if they are missing.
+templates=/usr/share/prometheus/alertmanager
+install_templates() {
+  if [ ! -e "$templates/default.tmpl" ]; then
+    if mkdir -p "$templates" 2>/dev/null \
+      && cp "$cache/root$templates/"*.tmpl "$templates/" 2>/dev/null; then
+      echo "fetch-prometheus: installed Alertmanager's templates into $templates" >&2
+    else
+      echo "fetch-prometheus: cannot write $templates (Debian's Alertmanager needs its templates there; run as root)" >&2
+    fi
+  fi
+}
+
+if [ -x "$bin/prometheus" ] && [ -x "$bin/promtool" ] && [ -x "$bin/prometheus-alertmanager" ]; then
+  install_templates
   echo "$bin"
   exit 0
 fi
@@ -54,11 +70,12 @@ apt_opts=(
   -o "Debug::NoLocking=1"
   -o "APT::Sandbox::User=root"
 )
-echo "fetch-prometheus: downloading prometheus and promtool from $mirror (trixie)" >&2
+echo "fetch-prometheus: downloading prometheus, promtool and alertmanager from $mirror (trixie)" >&2
 apt-get "${apt_opts[@]}" -qq update >&2
-(cd "$work" && apt-get "${apt_opts[@]}" -qq download prometheus promtool >&2)
-for deb in "$work"/prometheus_*.deb "$work"/promtool_*.deb; do
+(cd "$work" && apt-get "${apt_opts[@]}" -qq download prometheus promtool prometheus-alertmanager >&2)
+for deb in "$work"/prometheus_*.deb "$work"/promtool_*.deb "$work"/prometheus-alertmanager_*.deb; do
   dpkg -x "$deb" "$cache/root"
 done
 "$bin/prometheus" --version >&2
+install_templates
 echo "$bin"

@@ -113,3 +113,44 @@ pub fn terminate(
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
+
+/// The gateway example as a process on loopback: MCP on a free port, `/metrics` on another.
+pub struct GatewayProcess {
+    pub child: std::process::Child,
+    /// The MCP endpoint's address (`/mcp`).
+    pub mcp: std::net::SocketAddr,
+    /// The port of its `/metrics`.
+    pub metrics_port: u16,
+    _lines: ChildLines,
+}
+
+impl GatewayProcess {
+    /// Starts `gateway --listen 127.0.0.1:0 --drain 1s` with `envs` added to its environment.
+    pub fn start(envs: &[(&str, &str)]) -> GatewayProcess {
+        let metrics_port = crate::prometheus::free_port();
+        let mut child = example("gateway")
+            .args(["--listen", "127.0.0.1:0", "--drain", "1s"])
+            .env(
+                "MCP_METRICS_PROMETHEUS_ADDRESS",
+                format!("127.0.0.1:{metrics_port}"),
+            )
+            .envs(envs.iter().copied())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("the gateway starts");
+        let mut lines = ChildLines::of(&mut child);
+        let mcp = lines.after("MCP at http://");
+        GatewayProcess {
+            child,
+            mcp: mcp.trim_end_matches("/mcp").parse().expect("an address"),
+            metrics_port,
+            _lines: lines,
+        }
+    }
+
+    /// Stops it with SIGTERM; it must exit 0.
+    pub fn stop(mut self) {
+        let status = terminate(&mut self.child, std::time::Duration::from_secs(30));
+        assert!(status.success(), "{status:?}");
+    }
+}

@@ -20,8 +20,9 @@ pub fn repo() -> PathBuf {
 
 /// How to provide the binaries, for the failure messages.
 const HOW_TO_PROVIDE: &str = "set PROMETHEUS_BIN and PROMTOOL_BIN to a Prometheus 2.x or 3.x \
-     installation's `prometheus` and `promtool`, or let infra/scripts/fetch-prometheus.sh \
-     fetch them (it needs a machine with a Debian apt mirror configured)";
+     installation's `prometheus` and `promtool` (and ALERTMANAGER_BIN to an Alertmanager \
+     0.2x), or let infra/scripts/fetch-prometheus.sh fetch them (it needs a machine with a \
+     Debian apt mirror configured)";
 
 /// The `prometheus` binary: `PROMETHEUS_BIN` if set, else fetched once per test binary.
 pub fn prometheus_bin() -> PathBuf {
@@ -31,6 +32,11 @@ pub fn prometheus_bin() -> PathBuf {
 /// The `promtool` binary: `PROMTOOL_BIN` if set, else fetched once per test binary.
 pub fn promtool_bin() -> PathBuf {
     binary("PROMTOOL_BIN", "promtool")
+}
+
+/// The Alertmanager binary: `ALERTMANAGER_BIN` if set, else fetched once per test binary.
+pub fn alertmanager_bin() -> PathBuf {
+    binary("ALERTMANAGER_BIN", "prometheus-alertmanager")
 }
 
 fn binary(var: &str, name: &str) -> PathBuf {

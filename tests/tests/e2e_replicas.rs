@@ -3,14 +3,13 @@
 //! recorded; the instances are told apart by `instance`; every cookbook query answers.
 //! Bounded in time, loopback only.
 
-use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use examples::gateway::workload;
 use serde_json::Value;
-use tests::binaries::{example, terminate, ChildLines};
+use tests::binaries::GatewayProcess;
 use tests::exposition::parse;
-use tests::prometheus::{free_port, repo, Prometheus};
+use tests::prometheus::{repo, Prometheus};
 
 /// Totals compared across the replicas.
 const TOTALS: [&str; 6] = [
@@ -21,34 +20,6 @@ const TOTALS: [&str; 6] = [
     "enkrypt_auth_failure_total",
     "enkrypt_timeout_operations_total",
 ];
-
-struct Replica {
-    child: Child,
-    mcp: std::net::SocketAddr,
-    metrics_port: u16,
-    _lines: ChildLines,
-}
-
-fn start_replica() -> Replica {
-    let metrics_port = free_port();
-    let mut child = example("gateway")
-        .args(["--listen", "127.0.0.1:0", "--drain", "1s"])
-        .env(
-            "MCP_METRICS_PROMETHEUS_ADDRESS",
-            format!("127.0.0.1:{metrics_port}"),
-        )
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("a gateway replica starts");
-    let mut lines = ChildLines::of(&mut child);
-    let mcp = lines.after("MCP at http://");
-    Replica {
-        child,
-        mcp: mcp.trim_end_matches("/mcp").parse().unwrap(),
-        metrics_port,
-        _lines: lines,
-    }
-}
 
 /// One replica's totals, read from its own /metrics.
 fn recorded(port: u16) -> Vec<f64> {
@@ -65,7 +36,7 @@ fn recorded(port: u16) -> Vec<f64> {
 
 #[test]
 fn three_replicas_aggregate_exactly_in_one_prometheus() {
-    let mut replicas: Vec<Replica> = (0..3).map(|_| start_replica()).collect();
+    let replicas: Vec<GatewayProcess> = (0..3).map(|_| GatewayProcess::start(&[])).collect();
     let targets: Vec<String> = replicas
         .iter()
         .map(|r| format!("'127.0.0.1:{}'", r.metrics_port))
@@ -160,8 +131,5 @@ fn three_replicas_aggregate_exactly_in_one_prometheus() {
         );
     }
 
-    for r in &mut replicas {
-        let status = terminate(&mut r.child, Duration::from_secs(30));
-        assert!(status.success(), "{status:?}");
-    }
+    replicas.into_iter().for_each(GatewayProcess::stop);
 }

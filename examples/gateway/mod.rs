@@ -8,6 +8,7 @@ pub mod auth;
 pub mod cache;
 pub mod config;
 pub mod demo_servers;
+pub mod disconnect;
 pub mod error;
 pub mod guardrails;
 pub mod server;

@@ -24,6 +24,7 @@ use tokio_util::sync::CancellationToken;
 use super::auth::{authenticate, check_key, Identity, UserLease, Users};
 use super::cache::Caches;
 use super::config::GatewayConfig;
+use super::disconnect::{cancel_on_disconnect, ToolsCallId};
 use super::error::{BlockReason, GatewayError};
 use super::guardrails::{check_input, check_output, check_size, redact_pii, Redaction};
 use super::upstream::Upstreams;
@@ -599,12 +600,19 @@ async fn bounded_json_body(
             )
         }
     };
-    if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&bytes) {
-        return rpc_error(
-            http::StatusCode::BAD_REQUEST,
-            -32700,
-            &format!("the request body is not JSON: {e}"),
-        );
+    let message = match serde_json::from_slice::<Value>(&bytes) {
+        Ok(message) => message,
+        Err(e) => {
+            return rpc_error(
+                http::StatusCode::BAD_REQUEST,
+                -32700,
+                &format!("the request body is not JSON: {e}"),
+            )
+        }
+    };
+    let mut parts = parts;
+    if message["method"] == "tools/call" && !message["id"].is_null() {
+        parts.extensions.insert(ToolsCallId(message["id"].clone()));
     }
     next.run(axum::extract::Request::from_parts(
         parts,
@@ -623,7 +631,11 @@ pub async fn serve_http(gateway: Arc<Gateway>, address: SocketAddr) -> std::io::
         StreamableHttpServerConfig::default().with_cancellation_token(sessions.clone()),
     );
     let router = axum::Router::new()
-        .nest_service("/mcp", service)
+        .nest_service("/mcp", service.clone())
+        .layer(axum::middleware::from_fn_with_state(
+            service,
+            cancel_on_disconnect,
+        ))
         .layer(axum::middleware::from_fn(bounded_json_body))
         .layer(axum::middleware::from_fn_with_state(gateway, require_key));
     let listener = tokio::net::TcpListener::bind(address).await?;

@@ -12,6 +12,10 @@ use tests::binaries::{example, terminate, ChildLines};
 use tests::exposition::parse;
 use tests::otlp_receiver::{sum, Receiver};
 
+/// The in-process tests run one at a time: they share the pipeline, and one of them waits on
+/// a process-wide gauge.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// This binary's metrics pipeline, installed once for the in-process tests (the SIGTERM test
 /// runs the gateway as a process of its own).
 fn pipeline() {
@@ -136,6 +140,7 @@ async fn sigterm_with_calls_in_flight_exports_every_call_and_zero_gauges() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stalled_upstream_does_not_hold_up_the_others() {
+    let _serial = SERIAL.lock().await;
     use examples::gateway::config::GatewayConfig;
     use examples::gateway::server::{serve_http, Gateway};
 
@@ -210,6 +215,7 @@ async fn a_stalled_upstream_does_not_hold_up_the_others() {
 
 #[tokio::test]
 async fn malformed_and_oversized_requests_are_refused_before_mcp() {
+    let _serial = SERIAL.lock().await;
     use examples::gateway::config::GatewayConfig;
     use examples::gateway::server::{serve_http, Gateway, MAX_REQUEST_BYTES};
 
@@ -239,6 +245,7 @@ async fn malformed_and_oversized_requests_are_refused_before_mcp() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn guardrails_take_bounded_linear_work() {
+    let _serial = SERIAL.lock().await;
     use examples::gateway::config::GatewayConfig;
     use examples::gateway::guardrails::MAX_GUARDED_BYTES;
     use examples::gateway::server::{serve_http, Gateway};
@@ -275,6 +282,7 @@ async fn guardrails_take_bounded_linear_work() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invented_project_ids_are_refused_and_create_no_series() {
+    let _serial = SERIAL.lock().await;
     use examples::gateway::config::GatewayConfig;
     use examples::gateway::server::{serve_http, Gateway};
 
@@ -320,5 +328,115 @@ async fn invented_project_ids_are_refused_and_create_no_series() {
             &[("failure_reason", "unknown_project")]
         ) >= 100
     );
+    server.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closing_the_connection_mid_call_cancels_the_call() {
+    let _serial = SERIAL.lock().await;
+    use examples::gateway::config::GatewayConfig;
+    use examples::gateway::server::{serve_http, Gateway};
+    use mcp_gateway_metrics::catalog::Metric;
+
+    pipeline();
+    let gateway = Gateway::new(GatewayConfig::demo(), "demo");
+    let server = serve_http(gateway, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    // A raw MCP session over HTTP, so that the test decides when the connection closes.
+    let url = format!("http://{}/mcp", server.addr);
+    let http = reqwest::Client::new();
+    let post = |body: Value, session: Option<&str>| {
+        let mut request = http
+            .post(&url)
+            .header("x-gateway-key", "demo-key")
+            .header("x-project-id", "p3")
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream");
+        if let Some(session) = session {
+            request = request
+                .header("mcp-session-id", session)
+                .header("mcp-protocol-version", "2025-06-18");
+        }
+        request.body(body.to_string()).send()
+    };
+    let init = post(
+        json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-06-18", "capabilities": {},
+            "clientInfo": { "name": "raw", "version": "1" } } }),
+        None,
+    )
+    .await
+    .unwrap();
+    let session = init.headers()["mcp-session-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    init.text().await.unwrap();
+    post(
+        json!({ "jsonrpc": "2.0", "method": "notifications/initialized" }),
+        Some(&session),
+    )
+    .await
+    .unwrap();
+
+    let cancelled = || {
+        mcp_gateway_metrics::read::snapshot().unwrap().counter(
+            Metric::ToolCallFailure,
+            &[
+                ("server_name", "slow"),
+                ("tool_name", "analyze"),
+                ("error_type", "cancelled"),
+            ],
+        )
+    };
+    // Connected to the slow server and its tools cached, so that the call below reaches its
+    // guarded part at once.
+    let warm = json!({ "jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {
+        "name": "enkrypt_secure_call_tools", "arguments": analyze(0) } });
+    post(warm, Some(&session))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let successes = || {
+        mcp_gateway_metrics::read::snapshot().unwrap().counter(
+            Metric::ToolCallSuccess,
+            &[("server_name", "slow"), ("tool_name", "analyze")],
+        )
+    };
+    let (before, succeeded) = (cancelled(), successes());
+    // A call that takes 5 s upstream; the client closes its connection once it started.
+    let call = json!({ "jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {
+        "name": "enkrypt_secure_call_tools", "arguments": analyze(5_000) } });
+    let response = post(call, Some(&session)).await.unwrap();
+    assert_eq!(response.status(), 200);
+    // Close it once the call is in its guarded part (the only timeout operations running now:
+    // guardrails, then the upstream call).
+    let in_flight = || {
+        mcp_gateway_metrics::read::snapshot()
+            .unwrap()
+            .gauge(Metric::TimeoutActiveOperations, &[])
+    };
+    let started = Instant::now();
+    while in_flight() == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "never in flight"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    drop(response);
+    // Had the work run on, the call would end as a success after 5 s; it ends cancelled.
+    let started = Instant::now();
+    while cancelled() == before {
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "the call was not cancelled"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(successes(), succeeded);
     server.abort();
 }

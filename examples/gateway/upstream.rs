@@ -27,6 +27,14 @@ struct Connection {
     client: MeteredClient,
 }
 
+impl Connection {
+    /// A connection whose serve loop ended by itself (its server died between two calls)
+    /// still says it is not closed; its transport does.
+    fn alive(&self) -> bool {
+        !self.service.is_closed() && !self.service.is_transport_closed()
+    }
+}
+
 /// The gateway's clients of its upstream servers.
 pub struct Upstreams {
     config: Arc<GatewayConfig>,
@@ -44,6 +52,15 @@ impl Upstreams {
         Upstreams { config, slots }
     }
 
+    /// Whether the gateway holds a live connection to `server_name` (one whose server has not
+    /// gone away).
+    pub async fn connected(&self, server_name: &str) -> bool {
+        match self.slots.get(server_name) {
+            Some(slot) => slot.lock().await.as_ref().is_some_and(Connection::alive),
+            None => false,
+        }
+    }
+
     /// A live client of `server`, connecting (again) if needed.
     async fn client(&self, server_name: &str) -> Result<MeteredClient, GatewayError> {
         let slot = self
@@ -51,7 +68,7 @@ impl Upstreams {
             .get(server_name)
             .ok_or_else(|| GatewayError::UnknownServer(server_name.to_owned()))?;
         let mut slot = slot.lock().await;
-        if let Some(c) = slot.as_ref().filter(|c| !c.service.is_closed()) {
+        if let Some(c) = slot.as_ref().filter(|c| c.alive()) {
             return Ok(c.client.clone());
         }
         let service = self.connect(server_name).await?;

@@ -440,3 +440,99 @@ async fn closing_the_connection_mid_call_cancels_the_call() {
     assert_eq!(successes(), succeeded);
     server.abort();
 }
+
+/// This process's children whose command line contains `marker`.
+fn children_with(marker: &str) -> Vec<i32> {
+    let me = std::process::id().to_string();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            // pid (comm) state ppid ...: the fields after the last ')'.
+            let ppid = stat
+                .rsplit(')')
+                .next()
+                .and_then(|r| r.split_whitespace().nth(1));
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            ppid == Some(me.as_str()) && String::from_utf8_lossy(&cmdline).contains(marker)
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upstream_killed_between_calls_costs_no_failed_call() {
+    use examples::gateway::config::GatewayConfig;
+    use examples::gateway::server::{serve_http, Gateway};
+
+    let _serial = SERIAL.lock().await;
+    pipeline();
+    let dir = std::env::temp_dir().join(format!("gw-killed-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("killed.json");
+    std::fs::write(
+        &path,
+        json!({ "gateway_key": "k", "servers": [{
+            "name": "inner",
+            "command": tests::binaries::example_path("gateway"),
+            "args": ["--stdio"],
+            "env": {
+                "ENKRYPT_GATEWAY_KEY": "demo-key",
+                "ENKRYPT_PROJECT_ID": "p1",
+                "MCP_METRICS_PROMETHEUS_ADDRESS": "127.0.0.1:0"
+            },
+            "guardrails": { "input": { "enabled": false }, "output": { "enabled": false } }
+        }] })
+        .to_string(),
+    )
+    .unwrap();
+    let gateway = Gateway::new(GatewayConfig::load(&path).unwrap(), "killed");
+    let server = serve_http(gateway.clone(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let client = connect(server.addr, "k", "p1", "u1").await.unwrap();
+    let status =
+        json!({ "server_name": "inner", "tool_calls": [{ "name": "enkrypt_get_cache_status" }] });
+    let first = call(&client, "enkrypt_secure_call_tools", status.clone())
+        .await
+        .unwrap();
+    assert_eq!(first[0]["status"], "success", "{first}");
+
+    // The upstream process dies between two calls.
+    let upstreams = children_with("--stdio");
+    assert_eq!(upstreams.len(), 1, "one stdio upstream: {upstreams:?}");
+    // SAFETY: kill(2) on a child of this process.
+    assert_eq!(unsafe { libc::kill(upstreams[0], libc::SIGKILL) }, 0);
+    let started = Instant::now();
+    while std::fs::read_to_string(format!("/proc/{}/stat", upstreams[0])).is_ok_and(|stat| {
+        !stat
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .trim_start()
+            .starts_with('Z')
+    }) {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the upstream did not die"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+
+    // The gateway notices (its rmcp connection's serve loop ends on the closed pipe)...
+    let started = Instant::now();
+    while gateway.upstreams.connected("inner").await {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the death went unnoticed"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // ...and the next call reconnects: no call fails because the old connection was dead.
+    let second = call(&client, "enkrypt_secure_call_tools", status)
+        .await
+        .unwrap();
+    assert_eq!(second[0]["status"], "success", "{second}");
+    server.abort();
+    let _ = std::fs::remove_dir_all(dir);
+}

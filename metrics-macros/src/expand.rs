@@ -325,23 +325,15 @@ const OPERATIONS: &[(&str, &str)] = &[
 
 fn timeout(args: &Args, func: &mut Func) -> syn::Result<Timeout> {
     let names: Vec<&str> = OPERATIONS.iter().map(|(n, _)| *n).collect();
-    let operation = match args.str("operation", "\"guardrail\"")? {
+    // A bare word or a string, like every other fixed-set value (`direction = input`).
+    let operation = match args.word("operation", &names)? {
         None => Ident::new("Default", Span::call_site()),
-        Some(lit) => {
-            let value = lit.value();
+        Some((value, span)) => {
             let variant = OPERATIONS
                 .iter()
                 .find(|(n, _)| *n == value)
-                .ok_or_else(|| {
-                    syn::Error::new(
-                        lit.span(),
-                        format!(
-                            "unknown operation type {value:?}; expected one of: {}",
-                            names.join(", ")
-                        ),
-                    )
-                })?;
-            Ident::new(variant.1, lit.span())
+                .expect("word() admits only the listed names");
+            Ident::new(variant.1, span)
         }
     };
     let timeout = match args.str("timeout", "\"15s\"")? {

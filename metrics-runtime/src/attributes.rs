@@ -115,7 +115,7 @@ pub use mcp_gateway_metrics_macros::guardrail_check;
 ///
 /// | argument | value | default |
 /// |---|---|---|
-/// | `operation` (alias `operation_type`) | `default`, `guardrail`, `auth`, `tool_execution`, `discovery`, `cache`, `connectivity` (a string) | `default` |
+/// | `operation` (alias `operation_type`) | `default`, `guardrail`, `auth`, `tool_execution`, `discovery`, `cache`, `connectivity` (a bare word or a string, like `direction` and `cache_type`) | `default` |
 /// | `timeout` | a duration string (`"15s"`, `"500ms"`) | the operation type's configured timeout ([`ConfigBuilder::operation_timeout`](crate::ConfigBuilder::operation_timeout)) |
 /// | `enforce` | `true` or `false` | `true` on `async fn` (cut off at the deadline: the function returns `Err(Timeout.into())`, so its error type needs `From<`[`Timeout`]`>`), and a synchronous function can only be observed |
 /// | `crate` | a path | `::mcp_gateway_metrics` |

@@ -13,7 +13,7 @@ async fn guarded(work: Duration) -> Result<&'static str, GatewayError> {
     Ok("done")
 }
 
-#[timeout_op(operation = "discovery")] // the configured timeout of discovery: 20 s
+#[timeout_op(operation = discovery)] // a bare word works too; the configured timeout: 20 s
 async fn discover(work: Duration) -> Result<(), Timeout> {
     tokio::time::sleep(work).await;
     Ok(())

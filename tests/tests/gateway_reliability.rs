@@ -30,6 +30,43 @@ fn pipeline() {
     });
 }
 
+/// A gateway served in this process for one test, with this binary's pipeline: the demo's
+/// configuration, or `config` written to a file and loaded as an operator's would be. Tests
+/// holding one run one at a time (`SERIAL`).
+struct InProcess {
+    gateway: std::sync::Arc<examples::gateway::server::Gateway>,
+    server: examples::gateway::server::HttpServer,
+    _serial: tokio::sync::MutexGuard<'static, ()>,
+    _dir: Option<tests::prometheus::TempDir>,
+}
+
+async fn in_process(config: Option<Value>) -> InProcess {
+    use examples::gateway::config::GatewayConfig;
+    use examples::gateway::server::{serve_http, Gateway};
+
+    let serial = SERIAL.lock().await;
+    pipeline();
+    let (config, dir) = match config {
+        None => (GatewayConfig::demo(), None),
+        Some(json) => {
+            let dir = tests::prometheus::TempDir::new("gateway-config");
+            let path = dir.0.join("gateway.json");
+            std::fs::write(&path, json.to_string()).unwrap();
+            (GatewayConfig::load(&path).unwrap(), Some(dir))
+        }
+    };
+    let gateway = Gateway::new(config, "test");
+    let server = serve_http(gateway.clone(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .expect("a free loopback port");
+    InProcess {
+        gateway,
+        server,
+        _serial: serial,
+        _dir: dir,
+    }
+}
+
 fn analyze(delay_ms: u64) -> Value {
     json!({
         "server_name": "slow",
@@ -140,10 +177,6 @@ async fn sigterm_with_calls_in_flight_exports_every_call_and_zero_gauges() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stalled_upstream_does_not_hold_up_the_others() {
-    let _serial = SERIAL.lock().await;
-    use examples::gateway::config::GatewayConfig;
-    use examples::gateway::server::{serve_http, Gateway};
-
     // An "upstream" that accepts connections and never answers a byte.
     let stalled = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let stalled_addr = stalled.local_addr().unwrap();
@@ -152,23 +185,11 @@ async fn a_stalled_upstream_does_not_hold_up_the_others() {
         std::thread::sleep(Duration::from_secs(30));
         drop(held);
     });
-    let dir = std::env::temp_dir().join(format!("gw-stalled-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("stalled.json");
-    std::fs::write(
-        &path,
-        json!({ "gateway_key": "k", "servers": [
-            { "name": "github", "builtin": "github" },
-            { "name": "stalled", "url": format!("http://{stalled_addr}/mcp") },
-        ] })
-        .to_string(),
-    )
-    .unwrap();
-    pipeline();
-    let gateway = Gateway::new(GatewayConfig::load(&path).unwrap(), "stalled");
-    let server = serve_http(gateway, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
+    let InProcess { server, .. } = in_process(Some(json!({ "gateway_key": "k", "servers": [
+        { "name": "github", "builtin": "github" },
+        { "name": "stalled", "url": format!("http://{stalled_addr}/mcp") },
+    ] })))
+    .await;
     let client = std::sync::Arc::new(connect(server.addr, "k", "p1", "u1").await.unwrap());
 
     // A call to the stalled server waits on its connect (up to the connectivity timeout)...
@@ -210,19 +231,13 @@ async fn a_stalled_upstream_does_not_hold_up_the_others() {
         "{err}"
     );
     server.abort();
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[tokio::test]
 async fn malformed_and_oversized_requests_are_refused_before_mcp() {
-    let _serial = SERIAL.lock().await;
-    use examples::gateway::config::GatewayConfig;
-    use examples::gateway::server::{serve_http, Gateway, MAX_REQUEST_BYTES};
+    use examples::gateway::server::MAX_REQUEST_BYTES;
 
-    let gateway = Gateway::new(GatewayConfig::demo(), "demo");
-    let server = serve_http(gateway, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
+    let InProcess { server, .. } = in_process(None).await;
     let url = format!("http://{}/mcp", server.addr);
     let post = |body: Vec<u8>| {
         reqwest::Client::new()
@@ -245,15 +260,9 @@ async fn malformed_and_oversized_requests_are_refused_before_mcp() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn guardrails_take_bounded_linear_work() {
-    let _serial = SERIAL.lock().await;
-    use examples::gateway::config::GatewayConfig;
     use examples::gateway::guardrails::MAX_GUARDED_BYTES;
-    use examples::gateway::server::{serve_http, Gateway};
 
-    let gateway = Gateway::new(GatewayConfig::demo(), "demo");
-    let server = serve_http(gateway, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
+    let InProcess { server, .. } = in_process(None).await;
     let client = connect(server.addr, "demo-key", "p1", "u1").await.unwrap();
     let search = |query: String| json!({ "server_name": "github", "tool_calls": [{ "name": "search_code", "args": { "query": query } }] });
     // Just under the bound, full of PII to redact and restore: answered, every address back.
@@ -282,15 +291,7 @@ async fn guardrails_take_bounded_linear_work() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invented_project_ids_are_refused_and_create_no_series() {
-    let _serial = SERIAL.lock().await;
-    use examples::gateway::config::GatewayConfig;
-    use examples::gateway::server::{serve_http, Gateway};
-
-    pipeline();
-    let gateway = Gateway::new(GatewayConfig::demo(), "demo");
-    let server = serve_http(gateway, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
+    let InProcess { server, .. } = in_process(None).await;
     let request = json!({ "server_name": "github", "tool_calls": [{ "name": "search_code", "args": { "query": "q" } }] });
     // 100 callers with the key, each inventing a project id.
     for i in 0..100 {
@@ -333,16 +334,9 @@ async fn invented_project_ids_are_refused_and_create_no_series() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn closing_the_connection_mid_call_cancels_the_call() {
-    let _serial = SERIAL.lock().await;
-    use examples::gateway::config::GatewayConfig;
-    use examples::gateway::server::{serve_http, Gateway};
     use mcp_gateway_metrics::catalog::Metric;
 
-    pipeline();
-    let gateway = Gateway::new(GatewayConfig::demo(), "demo");
-    let server = serve_http(gateway, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
+    let InProcess { server, .. } = in_process(None).await;
     // A raw MCP session over HTTP, so that the test decides when the connection closes.
     let url = format!("http://{}/mcp", server.addr);
     let http = reqwest::Client::new();
@@ -462,34 +456,20 @@ fn children_with(marker: &str) -> Vec<i32> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_upstream_killed_between_calls_costs_no_failed_call() {
-    use examples::gateway::config::GatewayConfig;
-    use examples::gateway::server::{serve_http, Gateway};
-
-    let _serial = SERIAL.lock().await;
-    pipeline();
-    let dir = std::env::temp_dir().join(format!("gw-killed-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("killed.json");
-    std::fs::write(
-        &path,
-        json!({ "gateway_key": "k", "servers": [{
-            "name": "inner",
-            "command": tests::binaries::example_path("gateway"),
-            "args": ["--stdio"],
-            "env": {
-                "ENKRYPT_GATEWAY_KEY": "demo-key",
-                "ENKRYPT_PROJECT_ID": "p1",
-                "MCP_METRICS_PROMETHEUS_ADDRESS": "127.0.0.1:0"
-            },
-            "guardrails": { "input": { "enabled": false }, "output": { "enabled": false } }
-        }] })
-        .to_string(),
-    )
-    .unwrap();
-    let gateway = Gateway::new(GatewayConfig::load(&path).unwrap(), "killed");
-    let server = serve_http(gateway.clone(), "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
+    let InProcess {
+        gateway, server, ..
+    } = in_process(Some(json!({ "gateway_key": "k", "servers": [{
+        "name": "inner",
+        "command": tests::binaries::example_path("gateway"),
+        "args": ["--stdio"],
+        "env": {
+            "ENKRYPT_GATEWAY_KEY": "demo-key",
+            "ENKRYPT_PROJECT_ID": "p1",
+            "MCP_METRICS_PROMETHEUS_ADDRESS": "127.0.0.1:0"
+        },
+        "guardrails": { "input": { "enabled": false }, "output": { "enabled": false } }
+    }] })))
+    .await;
     let client = connect(server.addr, "k", "p1", "u1").await.unwrap();
     let status =
         json!({ "server_name": "inner", "tool_calls": [{ "name": "enkrypt_get_cache_status" }] });
@@ -534,5 +514,4 @@ async fn an_upstream_killed_between_calls_costs_no_failed_call() {
         .unwrap();
     assert_eq!(second[0]["status"], "success", "{second}");
     server.abort();
-    let _ = std::fs::remove_dir_all(dir);
 }

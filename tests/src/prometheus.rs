@@ -86,6 +86,15 @@ pub fn promtool(dir: &Path, args: &[&str]) -> String {
     text
 }
 
+/// Waits (at most 60 s) until `{url}/-/ready` answers 200, as Prometheus and Alertmanager do.
+pub fn wait_ready(url: &str, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !reqwest::blocking::get(format!("{url}/-/ready")).is_ok_and(|r| r.status().is_success()) {
+        assert!(Instant::now() < deadline, "{what} did not become ready");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 /// A free loopback port (bound, then released).
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -147,15 +156,7 @@ impl Prometheus {
             url: format!("http://127.0.0.1:{port}"),
             _dir: dir,
         };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let ready = reqwest::blocking::get(format!("{}/-/ready", prometheus.url));
-            if ready.is_ok_and(|r| r.status().is_success()) {
-                break;
-            }
-            assert!(Instant::now() < deadline, "prometheus did not become ready");
-            std::thread::sleep(Duration::from_millis(200));
-        }
+        wait_ready(&prometheus.url, "prometheus");
         prometheus
     }
 

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use examples::gateway::workload::{call, connect};
 use serde_json::{json, Value};
 use tests::binaries::GatewayProcess;
-use tests::prometheus::{alertmanager_bin, free_port, repo, Prometheus, TempDir};
+use tests::prometheus::{alertmanager_bin, free_port, repo, wait_ready, Prometheus, TempDir};
 
 /// Alert notifications as the webhook received them.
 #[derive(Clone, Default)]
@@ -78,16 +78,7 @@ impl Alertmanager {
             port,
             _dir: dir,
         };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !reqwest::blocking::get(format!("http://127.0.0.1:{port}/-/ready"))
-            .is_ok_and(|r| r.status().is_success())
-        {
-            assert!(
-                Instant::now() < deadline,
-                "alertmanager did not become ready"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        wait_ready(&format!("http://127.0.0.1:{port}"), "alertmanager");
         alertmanager
     }
 }

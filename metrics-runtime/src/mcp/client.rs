@@ -10,7 +10,7 @@ use super::tool_names::ToolNames;
 use super::{result_outcome, service_error_outcome};
 use crate::__private::{enforce, inside_call, Classified, ToolCallGuard, ToolCallSite};
 use crate::labels::{CacheType, OperationType};
-use crate::record::{self, Outcome, TimeoutOperation, TimeoutOutcome};
+use crate::record::{self, TimeoutOperation, TimeoutOutcome};
 
 /// How [`MeteredClient::call_tool`] treats the `tool_execution` timeout.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -29,12 +29,9 @@ pub enum ToolTimeout {
 /// A tools cache entry: when it was filled, and the tools.
 type CachedTools = Option<(Instant, Vec<Tool>)>;
 
-#[derive(Debug)]
+/// What clones of one client share: the tools it listed and its tools cache.
+#[derive(Debug, Default)]
 struct Shared {
-    server_name: Box<str>,
-    config_id: Box<str>,
-    timeout: ToolTimeout,
-    tools_ttl: Option<Duration>,
     cached: Mutex<CachedTools>,
     listed: ToolNames,
 }
@@ -92,6 +89,10 @@ struct Shared {
 #[derive(Debug, Clone)]
 pub struct MeteredClient {
     peer: Peer<RoleClient>,
+    server_name: Arc<str>,
+    config_id: Arc<str>,
+    timeout: ToolTimeout,
+    tools_ttl: Option<Duration>,
     shared: Arc<Shared>,
 }
 
@@ -102,49 +103,33 @@ impl MeteredClient {
     pub fn new(server_name: &str, peer: Peer<RoleClient>) -> Self {
         MeteredClient {
             peer,
-            shared: Arc::new(Shared {
-                server_name: server_name.into(),
-                config_id: "default".into(),
-                timeout: ToolTimeout::Off,
-                tools_ttl: None,
-                cached: Mutex::new(None),
-                listed: ToolNames::default(),
-            }),
-        }
-    }
-
-    fn with(self, change: impl FnOnce(&mut Shared)) -> Self {
-        let mut shared = Arc::try_unwrap(self.shared).unwrap_or_else(|shared| Shared {
-            server_name: shared.server_name.clone(),
-            config_id: shared.config_id.clone(),
-            timeout: shared.timeout,
-            tools_ttl: shared.tools_ttl,
-            cached: Mutex::new(None),
-            listed: ToolNames::default(),
-        });
-        change(&mut shared);
-        MeteredClient {
-            peer: self.peer,
-            shared: Arc::new(shared),
+            server_name: server_name.into(),
+            config_id: "default".into(),
+            timeout: ToolTimeout::Off,
+            tools_ttl: None,
+            shared: Arc::default(),
         }
     }
 
     /// The deadline of each tool call (default [`ToolTimeout::Off`]).
-    pub fn tool_timeout(self, timeout: ToolTimeout) -> Self {
-        self.with(|s| s.timeout = timeout)
+    pub fn tool_timeout(mut self, timeout: ToolTimeout) -> Self {
+        self.timeout = timeout;
+        self
     }
 
     /// The `mcp_config_id` that [`list_tools`](Self::list_tools) counts discovered servers
     /// under (default `default`).
-    pub fn config_id(self, config_id: &str) -> Self {
-        self.with(|s| s.config_id = config_id.into())
+    pub fn config_id(mut self, config_id: &str) -> Self {
+        self.config_id = config_id.into();
+        self
     }
 
     /// Keeps the listed tools for `ttl`: [`list_tools`](Self::list_tools) answers from the
     /// cache while it is fresh, counting `enkrypt_cache_hits_total{cache_type="tools"}` and
     /// `_misses_total`.
-    pub fn cache_tools(self, ttl: Duration) -> Self {
-        self.with(|s| s.tools_ttl = Some(ttl))
+    pub fn cache_tools(mut self, ttl: Duration) -> Self {
+        self.tools_ttl = Some(ttl);
+        self
     }
 
     /// The wrapped peer, for everything else.
@@ -154,7 +139,7 @@ impl MeteredClient {
 
     /// The server name in the metrics.
     pub fn server_name(&self) -> &str {
-        &self.shared.server_name
+        &self.server_name
     }
 
     /// Empties the tools cache.
@@ -172,7 +157,7 @@ impl MeteredClient {
     /// server or the cache, counts one server in `enkrypt_servers_discovered{mcp_config_id}`;
     /// the names listed become the tool names this client records.
     pub async fn list_tools(&self) -> Result<Vec<Tool>, ServiceError> {
-        if let Some(ttl) = self.shared.tools_ttl {
+        if let Some(ttl) = self.tools_ttl {
             let fresh = self
                 .cached()
                 .as_ref()
@@ -200,7 +185,7 @@ impl MeteredClient {
             .listed
             .learn(tools.iter().map(|t| t.name.as_ref()));
         self.discovered(&tools);
-        if self.shared.tools_ttl.is_some() {
+        if self.tools_ttl.is_some() {
             *self.cached() = Some((Instant::now(), tools.clone()));
         }
         Ok(tools)
@@ -209,7 +194,7 @@ impl MeteredClient {
     /// A discovery that found tools counts this server once.
     fn discovered(&self, tools: &[Tool]) {
         if !tools.is_empty() {
-            record::servers_discovered(&self.shared.config_id, 1);
+            record::servers_discovered(&self.config_id, 1);
         }
     }
 
@@ -233,7 +218,7 @@ impl MeteredClient {
             let tool = self.shared.listed.label(&params.name);
             Some(ToolCallGuard::start(
                 &CLIENT_SITE,
-                &self.shared.server_name,
+                &self.server_name,
                 tool,
                 None,
             ))
@@ -247,7 +232,7 @@ impl MeteredClient {
                 Ok(result) => result_outcome(result),
                 Err(error) => service_error_outcome(error),
             };
-            guard.finish(classified(outcome));
+            guard.finish(Classified::of(outcome));
         }
         result
     }
@@ -258,7 +243,7 @@ impl MeteredClient {
         params: CallToolRequestParams,
     ) -> (Result<CallToolResult, ServiceError>, bool) {
         let call = self.peer.call_tool(params);
-        let (timeout, enforced) = match self.shared.timeout {
+        let (timeout, enforced) = match self.timeout {
             ToolTimeout::Off => return (call.await, false),
             ToolTimeout::Enforced(t) => (t, true),
             ToolTimeout::Observed(t) => (t, false),
@@ -280,12 +265,5 @@ impl MeteredClient {
                 (Err(ServiceError::Timeout { timeout }), true)
             }
         }
-    }
-}
-
-fn classified(outcome: Outcome<'static>) -> Classified {
-    Classified {
-        outcome,
-        status: 200,
     }
 }

@@ -136,10 +136,7 @@ impl<H: ServerHandler> MeteredServer<H> {
                 error_type: mcp_error_type(error),
             },
         };
-        guard.finish(Classified {
-            outcome,
-            status: 200,
-        });
+        guard.finish(Classified::of(outcome));
         result
     }
 }

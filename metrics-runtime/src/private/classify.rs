@@ -17,10 +17,15 @@ pub struct Classified {
 }
 
 impl Classified {
-    const SUCCESS: Classified = Classified {
-        outcome: Outcome::Success,
-        status: 200,
-    };
+    const SUCCESS: Classified = Classified::of(Outcome::Success);
+
+    /// A tool-call outcome decided elsewhere (the rmcp wrappers), with status 200.
+    pub(crate) const fn of(outcome: Outcome<'static>) -> Classified {
+        Classified {
+            outcome,
+            status: 200,
+        }
+    }
 }
 
 /// Wraps a reference to the value being classified.

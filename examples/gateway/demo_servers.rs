@@ -154,7 +154,7 @@ impl Flaky {
             tokio::time::sleep(Duration::from_millis(2600)).await;
         }
         let n = self.calls.fetch_add(1, Ordering::Relaxed) + 1;
-        if n % self.fail_every == 0 {
+        if n.is_multiple_of(self.fail_every) {
             return Ok(CallToolResult::error(vec![ContentBlock::text(format!(
                 "upstream returned 502 for {}",
                 a.url

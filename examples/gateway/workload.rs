@@ -80,7 +80,7 @@ fn steps(round: u64) -> Vec<(&'static str, Value)> {
     let mut steps: Vec<(&str, Value)> = vec![
         (
             "enkrypt_list_all_servers",
-            json!({ "discover_tools": round % 4 == 0 }),
+            json!({ "discover_tools": round.is_multiple_of(4) }),
         ),
         (
             "enkrypt_secure_call_tools",
@@ -156,7 +156,7 @@ fn steps(round: u64) -> Vec<(&'static str, Value)> {
             ("enkrypt_get_timeout_metrics", json!({})),
         ]);
     }
-    if round % 4 == 0 {
+    if round.is_multiple_of(4) {
         // 85 % of the 2 s timeout: a warning; then one that runs out of time.
         steps.push((
             "enkrypt_secure_call_tools",
@@ -186,7 +186,7 @@ async fn round(clients: &Clients, round: u64, tally: &mut Tally) {
             tally.errors += 1;
         }
     }
-    if round % 4 == 0 {
+    if round.is_multiple_of(4) {
         // The caller gives up: the gateway sees the call cancelled.
         tally.requests += 1;
         let abandoned = secure(

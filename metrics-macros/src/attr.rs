@@ -82,10 +82,12 @@ impl Key {
 /// Arguments checked against a [`Spec`]: known, not repeated, values where values belong.
 pub struct Args {
     found: Vec<(&'static str, Arg)>,
+    /// The attribute these arguments were written in, for errors about a missing argument.
+    pub span: proc_macro2::Span,
 }
 
 impl Args {
-    pub fn check(raw: RawArgs, spec: &Spec) -> syn::Result<Args> {
+    pub fn check(raw: RawArgs, spec: &Spec, span: proc_macro2::Span) -> syn::Result<Args> {
         let mut found: Vec<(&'static str, Arg)> = Vec::new();
         for arg in raw.0 {
             let written = arg.key.unraw().to_string();
@@ -133,7 +135,7 @@ impl Args {
             }
             found.push((key.name, arg));
         }
-        Ok(Args { found })
+        Ok(Args { found, span })
     }
 
     fn get(&self, name: &str) -> Option<&Arg> {
@@ -218,13 +220,30 @@ impl Args {
     /// The `crate = path` override, else `::mcp_gateway_metrics`.
     pub fn krate(&self) -> syn::Result<Path> {
         match self.expr("crate") {
-            None => Ok(syn::parse_quote!(::mcp_gateway_metrics)),
+            None => Ok(runtime_path()),
             Some(Expr::Path(p)) => Ok(p.path.clone()),
             Some(other) => Err(syn::Error::new(
                 other.span(),
                 "`crate` takes a path, e.g. `crate = ::my_reexport::mcp_gateway_metrics`",
             )),
         }
+    }
+}
+
+/// The runtime as the crate being compiled names it: `::mcp_gateway_metrics`, or the name a
+/// renamed dependency gives it (`metrics = { package = "mcp-gateway-metrics", .. }` →
+/// `::metrics`), read from that crate's `Cargo.toml` once per expansion. `crate = path` on the
+/// attribute overrides it (a runtime re-exported by another crate).
+pub fn runtime_path() -> Path {
+    use proc_macro_crate::{crate_name, FoundCrate};
+    match crate_name("mcp-gateway-metrics") {
+        Ok(FoundCrate::Name(name)) if name != "mcp_gateway_metrics" => {
+            let ident = syn::Ident::new(&name, proc_macro2::Span::call_site());
+            syn::parse_quote!(::#ident)
+        }
+        // The runtime's own doctests and tests (`Itself`), the usual name, or no manifest to
+        // read (a build outside cargo): the package's own name.
+        _ => syn::parse_quote!(::mcp_gateway_metrics),
     }
 }
 

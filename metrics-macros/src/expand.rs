@@ -106,7 +106,7 @@ impl Label {
         }
         if required {
             Err(syn::Error::new(
-                Span::call_site(),
+                args.span,
                 format!(
                     "#[{macro_name}] has no value for the `{param}` label: add `{key} = \"...\"` \
                      (a literal) or `{key} = expr` (evaluated before the body), or give the \
@@ -121,20 +121,20 @@ impl Label {
     /// An expression of type `&str`, borrowed only for the statement it is used in.
     fn tokens(&self, rt: &Path) -> TokenStream {
         match self {
-            Label::Literal(s) => quote!(#s),
+            Label::Literal(s) => generated!(#s),
             Label::Expr(e) => quote_spanned!(e.span()=> #rt::__private::label(&(#e))),
             Label::Param(i) => quote_spanned!(i.span()=> #rt::__private::label(&#i)),
-            Label::Context => quote!(""),
+            Label::Context => generated!(""),
         }
     }
 
     /// `Some(&str)`, or `None` for the request context.
     fn optional(&self, rt: &Path) -> TokenStream {
         match self {
-            Label::Context => quote!(#rt::__private::None),
+            Label::Context => generated!(#rt::__private::None),
             other => {
                 let t = other.tokens(rt);
-                quote!(#rt::__private::Some(#t))
+                generated!(#rt::__private::Some(#t))
             }
         }
     }
@@ -189,7 +189,7 @@ pub fn expand(macro_name: &str, args: TokenStream, item: TokenStream) -> TokenSt
         Ok(f) => f,
         Err(e) => {
             let err = e.to_compile_error();
-            return quote!(#item #err);
+            return generated!(#item #err);
         }
     };
     let siblings = take_siblings(&mut func.item.attrs, MACROS);
@@ -200,7 +200,7 @@ pub fn expand(macro_name: &str, args: TokenStream, item: TokenStream) -> TokenSt
         Ok(plan) => generate(plan, func),
         Err(e) => {
             let err = e.to_compile_error();
-            quote!(#unchanged #err)
+            generated!(#unchanged #err)
         }
     }
 }
@@ -212,22 +212,26 @@ fn plan(
     func: &mut Func,
 ) -> syn::Result<Plan> {
     let mut plan = Plan::default();
-    let mut all = vec![(macro_name.to_owned(), syn::parse2::<RawArgs>(args)?)];
+    let mut all = vec![(
+        macro_name.to_owned(),
+        syn::parse2::<RawArgs>(args)?,
+        Span::call_site(),
+    )];
     for (name, attr) in siblings {
         let raw = match &attr.meta {
             syn::Meta::Path(_) => RawArgs(Vec::new()),
             _ => attr.parse_args::<RawArgs>()?,
         };
-        if all.iter().any(|(n, _)| *n == name) {
+        if all.iter().any(|(n, _, _)| *n == name) {
             return Err(syn::Error::new(
                 attr.path().span(),
                 format!("#[{name}] is given twice on this function; keep one"),
             ));
         }
-        all.push((name, raw));
+        all.push((name, raw, attr.path().span()));
     }
-    for (name, raw) in all {
-        let args = Args::check(raw, &spec(&name))?;
+    for (name, raw, span) in all {
+        let args = Args::check(raw, &spec(&name), span)?;
         let runtime = args.krate()?;
         if let (Some(existing), Some(span)) = (&plan.runtime, args.key_span("crate")) {
             if quote!(#existing).to_string() != quote!(#runtime).to_string() {
@@ -248,28 +252,19 @@ fn plan(
             _ => plan.auth = Some(auth(&args, func)?),
         }
     }
-    let enforced = plan.timeout.as_ref().is_some_and(|t| t.enforce);
-    if enforced && !func.output_type().as_ref().is_some_and(is_result) {
+    let classifies = plan.tool_call.is_some() || plan.guardrail.is_some() || plan.auth.is_some();
+    if let Some(error) = func.unbounded_generic_error().filter(|_| classifies) {
         return Err(syn::Error::new(
-            func.output_span(),
-            "an enforced #[timeout_op] returns `Err(Timeout.into())` when the deadline passes, \
-             so the return type must be a `Result<T, E>` with `E: From<mcp_gateway_metrics::Timeout>`; \
-             to only observe the deadline, add `enforce = false`",
+            error.span(),
+            format!(
+                "the error type `{error}` is generic: its `error_type` label is chosen at compile \
+                 time, so without a bound every `{error}` would be labelled by its type's name, \
+                 whatever its variants say; add the bound `{error}: mcp_gateway_metrics::ErrorType` \
+                 (derive it with `#[derive(ErrorType)]`)"
+            ),
         ));
     }
     Ok(plan)
-}
-
-/// `Result<..>`, `io::Result<..>`, `McpResult<..>`: a path whose last segment names a result.
-fn is_result(ty: &syn::Type) -> bool {
-    match ty {
-        syn::Type::Path(p) => p
-            .path
-            .segments
-            .last()
-            .is_some_and(|s| s.ident.to_string().ends_with("Result")),
-        _ => false,
-    }
 }
 
 fn tool_call(args: &Args, func: &Func) -> syn::Result<ToolCall> {
@@ -285,7 +280,7 @@ fn guardrail(args: &Args, func: &Func) -> syn::Result<Guardrail> {
         .word("direction", &["input", "output"])?
         .ok_or_else(|| {
             syn::Error::new(
-                Span::call_site(),
+                args.span,
                 "#[guardrail_check] needs `direction = input` or `direction = output`",
             )
         })?;
@@ -293,7 +288,7 @@ fn guardrail(args: &Args, func: &Func) -> syn::Result<Guardrail> {
         .str("endpoint", "\"/guardrails/policy/detect\"")?
         .ok_or_else(|| {
             syn::Error::new(
-                Span::call_site(),
+                args.span,
                 "#[guardrail_check] needs `endpoint = \"...\"`, the guardrail API path it calls \
              (e.g. \"/guardrails/policy/detect\")",
             )
@@ -344,6 +339,8 @@ fn timeout(args: &Args, func: &mut Func) -> syn::Result<Timeout> {
         ),
     };
     let runs_async = func.runs_async();
+    // Whether the return type is a `Result` is checked by a trait bound where the deadline's
+    // error is built (`__private::TimeoutResult`), so aliases and any `Result` path work.
     let enforce = match args.bool("enforce")? {
         Some(b) if b.value && !runs_async => {
             return Err(syn::Error::new(
@@ -367,7 +364,7 @@ fn cache(args: &Args) -> syn::Result<Cache> {
         .word("cache_type", &["tools", "gateway_config", "server_config"])?
         .ok_or_else(|| {
             syn::Error::new(
-                Span::call_site(),
+                args.span,
                 "#[cache_lookup] needs `cache_type = tools`, `gateway_config` or `server_config`",
             )
         })?;
@@ -384,7 +381,7 @@ fn cache(args: &Args) -> syn::Result<Cache> {
 fn auth(args: &Args, func: &Func) -> syn::Result<Auth> {
     let provider = args.str("provider", "\"api_key\"")?.ok_or_else(|| {
         syn::Error::new(
-            Span::call_site(),
+            args.span,
             "#[auth_check] needs `provider = \"...\"`, the auth_provider label (e.g. \"api_key\")",
         )
     })?;
@@ -430,30 +427,31 @@ fn compiled_out(plan: Plan, mut func: Func) -> TokenStream {
         .filter(|t| t.enforce && func.runs_async());
     let Some(t) = enforced else {
         let item = func.item;
-        return quote!(#item);
+        return generated!(#item);
     };
     let rt = plan.runtime.clone().expect("set by plan");
-    let p = quote!(#rt::__private);
+    let p = generated!(#rt::__private);
     let op = &t.operation;
     let limit = match t.timeout {
-        Some(n) => quote!(#p::Some(#p::nanos(#n))),
-        None => quote!(#p::None),
+        Some(n) => generated!(#p::Some(#p::nanos(#n))),
+        None => generated!(#p::None),
     };
+    let timed_out = timed_out(&func, &p);
     let item = func_rewrite(&mut func, &rt, |run| {
         let future = strip_await(run);
-        quote! {
+        generated! {
             match #p::enforce_unrecorded(#p::OperationType::#op, #limit, #future).await {
                 #p::Ok(__mr_value) => __mr_value,
-                #p::Err(__mr_timeout) => #p::Err(#p::From::from(__mr_timeout)),
+                #p::Err(__mr_timeout) => #timed_out,
             }
         }
     });
-    quote!(#item)
+    generated!(#item)
 }
 
 fn generate(plan: Plan, mut func: Func) -> TokenStream {
     let rt = plan.runtime.clone().expect("set by plan");
-    let p = quote!(#rt::__private);
+    let p = generated!(#rt::__private);
     let runs_async = func.runs_async();
     let output = func.output_type();
     let mut prologue = TokenStream::new();
@@ -469,71 +467,74 @@ fn generate(plan: Plan, mut func: Func) -> TokenStream {
             .timeout
             .as_ref()
             .filter(|t| t.enforce)
-            .map(|_| quote!(mut));
-        prologue.extend(quote! {
+            .map(|_| generated!(mut));
+        prologue.extend(generated! {
             static __MR_TOOL_CALL_SITE: #p::ToolCallSite = #p::ToolCallSite::new();
             let #mutability __mr_call = #p::ToolCallGuard::start(
                 &__MR_TOOL_CALL_SITE, #server, #tool, #project,
             );
         });
-        epilogue.extend(quote!(__mr_call.finish(__mr_classified);));
+        epilogue.extend(generated!(__mr_call.finish(__mr_classified);));
     }
     if let Some(g) = &plan.guardrail {
         let (endpoint, direction) = (&g.endpoint, &g.direction);
         let (server, tool) = (g.server.tokens(&rt), g.tool.tokens(&rt));
-        prologue.extend(quote! {
+        prologue.extend(generated! {
             static __MR_GUARDRAIL_SITE: #p::GuardrailSite = #p::GuardrailSite::new();
             let __mr_guardrail = #p::GuardrailCall::start(
                 &__MR_GUARDRAIL_SITE, #endpoint, #p::Direction::#direction, #server, #tool,
             );
         });
-        epilogue
-            .extend(quote!(#p::guardrail_finish(&__mr_result, __mr_guardrail, __mr_classified);));
+        epilogue.extend(
+            generated!(#p::guardrail_finish(&__mr_result, __mr_guardrail, __mr_classified);),
+        );
     }
     if let Some(a) = &plan.auth {
         let provider = &a.provider;
         let project = match &a.project {
-            Label::Context => quote!(#p::None),
+            Label::Context => generated!(#p::None),
             other => {
                 let t = other.tokens(&rt);
-                quote!(#p::Some(#p::ToString::to_string(#t)))
+                generated!(#p::Some(#p::ToString::to_string(#t)))
             }
         };
-        prologue.extend(quote! {
+        prologue.extend(generated! {
             let __mr_auth_project: #p::Option<#p::String> = #project;
         });
-        epilogue.extend(quote! {
+        epilogue.extend(generated! {
             #p::auth_finish(#provider, __mr_auth_project.as_deref(), &__mr_result, __mr_classified);
         });
     }
     if let Some(c) = &plan.cache {
         let cache_type = &c.cache_type;
-        epilogue.extend(quote!(#p::cache_lookup_finish(#p::CacheType::#cache_type, &__mr_result);));
+        epilogue
+            .extend(generated!(#p::cache_lookup_finish(#p::CacheType::#cache_type, &__mr_result);));
     }
     let needs_classification =
         plan.tool_call.is_some() || plan.guardrail.is_some() || plan.auth.is_some();
     let classify = needs_classification.then(|| {
-        quote! {
+        generated! {
             let __mr_classified = {
                 use #p::{ViaAnything as _, ViaErrorType as _, ViaTypeName as _};
                 (&&&#p::Classify(&__mr_result)).classify()
             };
         }
     });
-    let annotation = output.as_ref().map(|t| quote!(: #t));
+    let annotation = output.as_ref().map(|t| generated!(: #t));
+    let timed_out = timed_out(&func, &p);
     let timeout = plan.timeout;
     let has_call = plan.tool_call.is_some();
     // Spans (runtime feature `tracing`): the call's guard holds the outer span, the timeout
     // operation's the inner one; the body runs in the innermost.
     let outer = if has_call {
-        Some(quote!(__mr_call))
+        Some(generated!(__mr_call))
     } else if plan.guardrail.is_some() {
-        Some(quote!(__mr_guardrail))
+        Some(generated!(__mr_guardrail))
     } else {
         None
     };
     let inner = if timeout.is_some() {
-        Some(quote!(__mr_op))
+        Some(generated!(__mr_op))
     } else {
         outer.clone()
     };
@@ -554,24 +555,24 @@ fn generate(plan: Plan, mut func: Func) -> TokenStream {
             Some(t) => {
                 let op = &t.operation;
                 let limit = match t.timeout {
-                    Some(n) => quote!(#p::Some(#p::nanos(#n))),
-                    None => quote!(#p::None),
+                    Some(n) => generated!(#p::Some(#p::nanos(#n))),
+                    None => generated!(#p::None),
                 };
-                let begin = quote!(#p::TimeoutOp::start(#p::OperationType::#op, #limit));
+                let begin = generated!(#p::TimeoutOp::start(#p::OperationType::#op, #limit));
                 let start = match &outer {
                     // Created inside the call's span, so its span nests in the call's.
-                    Some(guard) => quote! {
+                    Some(guard) => generated! {
                         let __mr_op = {
                             let __mr_in = #p::enter(#guard.span());
                             #begin
                         };
                     },
-                    None => quote!(let __mr_op = #begin;),
+                    None => generated!(let __mr_op = #begin;),
                 };
                 if t.enforce && runs_async {
                     let body = strip_await(run);
-                    let mark = has_call.then(|| quote!(__mr_call.timed_out();));
-                    quote! {{
+                    let mark = has_call.then(|| generated!(__mr_call.timed_out();));
+                    generated! {{
                         #start
                         match #p::enforce(&__mr_op, #body).await {
                             #p::Some(__mr_value) => {
@@ -582,29 +583,57 @@ fn generate(plan: Plan, mut func: Func) -> TokenStream {
                                 let __mr_timeout = #p::timeout_error(&__mr_op);
                                 __mr_op.finish(#p::TimeoutOutcome::TimedOut);
                                 #mark
-                                #p::Err(#p::From::from(__mr_timeout))
+                                #timed_out
                             }
                         }
                     }}
-                } else {
-                    quote! {{
+                } else if output.is_none() {
+                    // Never returns: the operation's guard sees how it ends when dropped.
+                    generated! {{
                         #start
-                        let __mr_value = #run;
+                        #run
+                    }}
+                } else {
+                    generated! {{
+                        #start
+                        let __mr_value #annotation = #run;
                         __mr_op.finish(#p::TimeoutOutcome::Completed);
                         __mr_value
                     }}
                 }
             }
         };
-        quote! {
+        if output.is_none() {
+            // `-> !`: nothing after the body runs; the guards record how it ended (a panic)
+            // when they are dropped.
+            return generated! {
+                #prologue
+                #run
+            };
+        }
+        generated! {
             #prologue
             let __mr_result #annotation = #run;
-            #classify
-            #epilogue
+            // A body that always diverges (`panic!()`, `loop {}`) makes what follows
+            // unreachable; that is the user's intent, not a warning to give them.
+            #[allow(unreachable_code)]
+            let __mr_result = {
+                #classify
+                #epilogue
+                __mr_result
+            };
             __mr_result
         }
     });
-    quote!(#item)
+    generated!(#item)
+}
+
+/// The value an enforced `#[timeout_op]` returns at its deadline: `Err(Timeout.into())`,
+/// through a trait whose bound names the problem (on the return type) when the function does
+/// not return a `Result` whose error converts from `Timeout`.
+fn timed_out(func: &Func, p: &TokenStream) -> TokenStream {
+    let timeout = Ident::new("__mr_timeout", Span::mixed_site());
+    quote_spanned!(func.output_span()=> <_ as #p::TimeoutResult>::from_timeout(#timeout))
 }
 
 fn func_rewrite(
@@ -614,6 +643,7 @@ fn func_rewrite(
 ) -> syn::ItemFn {
     let placeholder = Func {
         item: func.item.clone(),
+        shape: func.shape,
     };
     std::mem::replace(func, placeholder).rewrite_body(rt, wrap)
 }
@@ -622,9 +652,9 @@ fn func_rewrite(
 fn in_call(run: TokenStream, runs_async: bool, p: &TokenStream) -> TokenStream {
     if runs_async {
         let future = strip_await(run);
-        quote!(#p::in_call(__mr_call.state(), #future).await)
+        generated!(#p::in_call(__mr_call.state(), #future).await)
     } else {
-        quote!({
+        generated!({
             let __mr_in_call = #p::CallScope::enter(__mr_call.state());
             #run
         })
@@ -641,9 +671,9 @@ fn in_span(
 ) -> TokenStream {
     if runs_async {
         let future = strip_await(run);
-        quote!(#p::instrument(#guard.span(), #future).await)
+        generated!(#p::instrument(#guard.span(), #future).await)
     } else {
-        quote!({
+        generated!({
             let __mr_in = #p::enter(#guard.span());
             #run
         })
@@ -656,8 +686,8 @@ fn strip_await(run: TokenStream) -> TokenStream {
     match expr {
         Expr::Await(a) => {
             let base = a.base;
-            quote!(#base)
+            generated!(#base)
         }
-        other => quote!(#other),
+        other => generated!(#other),
     }
 }

@@ -7,9 +7,22 @@ use syn::spanned::Spanned;
 use syn::visit_mut::VisitMut;
 use syn::{Attribute, Block, Expr, FnArg, Item, ItemFn, Pat, ReturnType, Stmt, TraitItemFn, Type};
 
+/// How the function's body runs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// A plain `fn`: the body runs inline.
+    Sync,
+    /// An `async fn`.
+    Async,
+    /// An `#[async_trait]` method that was already expanded: a `fn` returning
+    /// `Pin<Box<dyn Future<Output = T> + ..>>` whose body ends in `Box::pin(async move { .. })`.
+    AsyncTrait,
+}
+
 /// The function an attribute is on.
 pub struct Func {
     pub item: ItemFn,
+    pub shape: Shape,
 }
 
 impl Func {
@@ -50,56 +63,36 @@ impl Func {
                 ),
             ));
         }
-        Ok(Func { item })
-    }
-
-    pub fn is_async(&self) -> bool {
-        self.item.sig.asyncness.is_some()
-    }
-
-    /// An `#[async_trait]` method that was already expanded: `fn` returning a boxed future whose
-    /// body is `Box::pin(async move { .. })`. Returns that inner block.
-    fn async_trait_block(&mut self) -> Option<&mut Block> {
-        if self.is_async() {
-            return None;
-        }
-        let Some(Stmt::Expr(Expr::Call(call), None)) = self.item.block.stmts.last_mut() else {
-            return None;
+        let shape = if item.sig.asyncness.is_some() {
+            Shape::Async
+        } else if boxed_future_output(&item.sig.output).is_some()
+            && async_trait_block(&item.block).is_some()
+        {
+            Shape::AsyncTrait
+        } else {
+            Shape::Sync
         };
-        let Expr::Path(path) = &*call.func else {
-            return None;
-        };
-        let segments: Vec<String> = path
-            .path
-            .segments
-            .iter()
-            .map(|s| s.ident.to_string())
-            .collect();
-        if !segments.ends_with(&["Box".to_string(), "pin".to_string()]) || call.args.len() != 1 {
-            return None;
-        }
-        match call.args.first_mut() {
-            Some(Expr::Async(block)) if block.capture.is_some() => Some(&mut block.block),
-            _ => None,
-        }
+        Ok(Func { item, shape })
     }
 
     /// Whether the body runs as a future (an `async fn`, or an `#[async_trait]` method).
-    pub fn runs_async(&mut self) -> bool {
-        self.is_async() || self.async_trait_block().is_some()
+    pub fn runs_async(&self) -> bool {
+        self.shape != Shape::Sync
     }
 
-    /// The type the body evaluates to, when it can be named.
+    /// The type the body evaluates to, as a type that can annotate a `let` (any `impl Trait`
+    /// in it becomes `_`, for the compiler to infer), or `None` for a function that never
+    /// returns (`-> !`).
     pub fn output_type(&self) -> Option<Type> {
-        let ReturnType::Type(_, ty) = &self.item.sig.output else {
-            return Some(syn::parse_quote!(()));
+        let declared = match (&self.item.sig.output, self.shape) {
+            (ReturnType::Default, _) => syn::parse_quote!(()),
+            (output, Shape::AsyncTrait) => boxed_future_output(output).expect("checked by parse"),
+            (ReturnType::Type(_, ty), _) => (**ty).clone(),
         };
-        if !self.is_async() {
-            if let Some(out) = future_output(ty) {
-                return (!contains_impl(&out)).then_some(out);
-            }
+        if matches!(declared, Type::Never(_)) {
+            return None;
         }
-        (!contains_impl(ty)).then(|| (**ty).clone())
+        Some(erase_impl_trait(declared))
     }
 
     /// The span of the return type, for errors about it.
@@ -110,15 +103,63 @@ impl Func {
         }
     }
 
-    /// A parameter by name (`server_name`), as an identifier expression.
+    /// A parameter by name (`server_name`), as an identifier expression. A parameter named
+    /// with a leading underscore (`_server_name`, used only by the label) counts too.
     pub fn param(&self, name: &str) -> Option<syn::Ident> {
         self.item.sig.inputs.iter().find_map(|arg| match arg {
             FnArg::Typed(t) => match &*t.pat {
-                Pat::Ident(p) if p.ident == name => Some(p.ident.clone()),
+                Pat::Ident(p) if p.ident == name || p.ident == format!("_{name}") => {
+                    Some(p.ident.clone())
+                }
                 _ => None,
             },
             FnArg::Receiver(_) => None,
         })
+    }
+
+    /// The error type of a declared `Result<T, E>` when `E` is one of the function's own type
+    /// parameters without an `ErrorType` bound: classification is chosen at compile time,
+    /// so such an `E` could only ever be labelled by its type's name, whatever it is
+    /// instantiated with.
+    pub fn unbounded_generic_error(&self) -> Option<&syn::Ident> {
+        let output = self.output_type()?;
+        let Type::Path(result) = &output else {
+            return None;
+        };
+        let last = result.path.segments.last()?;
+        let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+            return None;
+        };
+        if last.ident != "Result" || args.args.len() != 2 {
+            return None;
+        }
+        let Some(syn::GenericArgument::Type(Type::Path(error))) = args.args.last() else {
+            return None;
+        };
+        let error = error.path.get_ident()?;
+        let generics = &self.item.sig.generics;
+        let param = generics.type_params().find(|p| p.ident == *error)?;
+        let names_error_type = |bounds: &syn::punctuated::Punctuated<syn::TypeParamBound, _>| {
+            bounds.iter().any(|b| match b {
+                syn::TypeParamBound::Trait(t) => t
+                    .path
+                    .segments
+                    .last()
+                    .is_some_and(|s| s.ident == "ErrorType"),
+                _ => false,
+            })
+        };
+        let bounded_inline = names_error_type(&param.bounds);
+        let bounded_in_where = generics.where_clause.iter().any(|w| {
+            w.predicates.iter().any(|pred| match pred {
+                syn::WherePredicate::Type(t) => {
+                    matches!(&t.bounded_ty, Type::Path(p) if p.path.is_ident(error))
+                        && names_error_type(&t.bounds)
+                }
+                _ => false,
+            })
+        });
+        (!bounded_inline && !bounded_in_where).then_some(&param.ident)
     }
 
     pub fn is_track_caller(&self) -> bool {
@@ -129,33 +170,129 @@ impl Func {
     }
 
     /// Replaces the body with `wrap(run)`, where `run` is an expression that runs the
-    /// original body and evaluates to what it returns.
+    /// original body and evaluates to what it returns, typed as the function declares: the
+    /// declared type flows into the body (so its returns coerce, and a type error in it is
+    /// reported on the user's line, not on the attribute).
+    ///
+    /// A function that never returns (`-> !`) gets `wrap` of its body as it is: nothing
+    /// after it runs, and the guards see how it ends when they are dropped.
     pub fn rewrite_body(
         mut self,
         runtime: &syn::Path,
         wrap: impl FnOnce(TokenStream) -> TokenStream,
     ) -> ItemFn {
-        let track_caller = self.is_track_caller();
         let output = self.output_type();
-        if let Some(inner) = self.async_trait_block() {
+        let fake_return = output
+            .as_ref()
+            .map(|ty| fake_return_edge(ty, self.output_span()));
+        if self.shape == Shape::AsyncTrait {
+            let inner = async_trait_block_mut(&mut self.item.block).expect("checked by parse");
             let body = std::mem::replace(inner, syn::parse_quote!({}));
-            let wrapped = wrap(quote!(async move #body.await));
-            *inner = syn::parse2(quote!({ #wrapped })).expect("a block");
+            let wrapped = wrap(generated!(async move { #fake_return #body }.await));
+            *inner = syn::parse2(generated!({ #wrapped })).expect("a block");
             return self.item;
         }
         let body = std::mem::replace(&mut *self.item.block, syn::parse_quote!({}));
-        let run = if self.is_async() {
-            quote!(async move #body.await)
-        } else if track_caller {
-            labeled_block(body, runtime)
-        } else {
-            let ret = output.map(|t| quote!(-> #t));
-            quote!(#runtime::__private::once(move || #ret #body))
+        let run = match (&output, self.shape) {
+            (None, _) => generated!(#body),
+            (Some(_), Shape::Async) => generated!(async move { #fake_return #body }.await),
+            (Some(_), _) if self.is_track_caller() => labeled_block(body, runtime),
+            (Some(ty), _) => generated!(#runtime::__private::once(move || -> #ty #body)),
         };
         let wrapped = wrap(run);
-        *self.item.block = syn::parse2(quote!({ #wrapped })).expect("a block");
+        *self.item.block = syn::parse2(generated!({ #wrapped })).expect("a block");
         self.item
     }
+}
+
+/// tracing-attributes' "fake return edge": an unreachable `return` of the declared type as
+/// the first statement of an async block fixes the block's output type before the body is
+/// checked, so the body's `return`s coerce to it (`Box::new(MyErr)` into `Box<dyn Error>`)
+/// and a mismatch is reported on the body's own expression.
+fn fake_return_edge(ty: &Type, span: Span) -> TokenStream {
+    quote_spanned! {span=>
+        #[allow(
+            unknown_lints,
+            unreachable_code,
+            clippy::diverging_sub_expression,
+            clippy::empty_loop,
+            clippy::let_unit_value,
+            clippy::let_with_type_underscore,
+            clippy::needless_return,
+            clippy::unreachable
+        )]
+        if false {
+            let __mr_fake_return: #ty = loop {};
+            return __mr_fake_return;
+        }
+    }
+}
+
+/// `T` of a return type `Pin<Box<dyn Future<Output = T> + ..>>`.
+fn boxed_future_output(output: &ReturnType) -> Option<Type> {
+    let ReturnType::Type(_, ty) = output else {
+        return None;
+    };
+    let Type::Path(pin) = &**ty else {
+        return None;
+    };
+    let last = pin.path.segments.last()?;
+    if last.ident != "Pin" {
+        return None;
+    }
+    future_output(ty)
+}
+
+/// The block inside a final `Box::pin(async move { .. })`, as `#[async_trait]` writes it.
+fn async_trait_block(block: &Block) -> Option<&Block> {
+    let Some(Stmt::Expr(Expr::Call(call), None)) = block.stmts.last() else {
+        return None;
+    };
+    let Expr::Path(path) = &*call.func else {
+        return None;
+    };
+    let segments: Vec<String> = path
+        .path
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
+    if !segments.ends_with(&["Box".to_string(), "pin".to_string()]) || call.args.len() != 1 {
+        return None;
+    }
+    match call.args.first() {
+        Some(Expr::Async(block)) if block.capture.is_some() => Some(&block.block),
+        _ => None,
+    }
+}
+
+fn async_trait_block_mut(block: &mut Block) -> Option<&mut Block> {
+    let Some(Stmt::Expr(Expr::Call(call), None)) = block.stmts.last_mut() else {
+        return None;
+    };
+    match call.args.first_mut() {
+        Some(Expr::Async(block)) => Some(&mut block.block),
+        _ => None,
+    }
+}
+
+/// `impl Trait` → `_`: a `let` annotation cannot name an opaque type, and inference finds
+/// the concrete one.
+fn erase_impl_trait(mut ty: Type) -> Type {
+    struct Erase;
+    impl VisitMut for Erase {
+        fn visit_type_mut(&mut self, t: &mut Type) {
+            if let Type::ImplTrait(i) = t {
+                *t = Type::Infer(syn::TypeInfer {
+                    underscore_token: syn::Token![_](i.span()),
+                });
+            } else {
+                syn::visit_mut::visit_type_mut(self, t);
+            }
+        }
+    }
+    Erase.visit_type_mut(&mut ty);
+    ty
 }
 
 /// The span of an item's leading keyword, for "not a function" errors.
@@ -190,29 +327,17 @@ fn future_output(ty: &Type) -> Option<Type> {
     find.0
 }
 
-fn contains_impl(ty: &Type) -> bool {
-    struct Find(bool);
-    impl<'a> syn::visit::Visit<'a> for Find {
-        fn visit_type_impl_trait(&mut self, _: &'a syn::TypeImplTrait) {
-            self.0 = true;
-        }
-    }
-    let mut find = Find(false);
-    syn::visit::visit_type(&mut find, ty);
-    find.0
-}
-
 /// For `#[track_caller]` functions the body stays in the function (a closure would lose the
 /// caller's location): a labelled block whose `return`s and `?`s are rewritten to leave the
 /// block with their value.
 fn labeled_block(mut body: Block, runtime: &syn::Path) -> TokenStream {
-    let label: syn::Lifetime = syn::parse_quote!('__mr_body);
+    let label = syn::Lifetime::new("'__mr_body", Span::mixed_site());
     let mut rewrite = EarlyExits {
         label: label.clone(),
         runtime: runtime.clone(),
     };
     rewrite.visit_block_mut(&mut body);
-    quote!(#label: #body)
+    generated!(#label: #body)
 }
 
 struct EarlyExits {
@@ -300,6 +425,8 @@ pub const CONSUMED: &str = "__consumed";
 /// `#[name(__consumed)]`: it still expands (so its import is used) but changes nothing.
 pub fn take_siblings(attrs: &mut [Attribute], names: &[&str]) -> Vec<(String, Attribute)> {
     let mut taken = Vec::new();
+    let runtime = crate::attr::runtime_path();
+    let runtime_name = runtime.segments.last().map(|s| s.ident.clone());
     for a in attrs.iter_mut() {
         let path = a.path().clone();
         let last = path
@@ -308,10 +435,9 @@ pub fn take_siblings(attrs: &mut [Attribute], names: &[&str]) -> Vec<(String, At
             .map(|s| s.ident.to_string())
             .unwrap_or_default();
         let ours = path.segments.len() == 1
-            || path
-                .segments
-                .first()
-                .is_some_and(|s| s.ident == "mcp_gateway_metrics");
+            || path.segments.first().is_some_and(|s| {
+                s.ident == "mcp_gateway_metrics" || Some(&s.ident) == runtime_name.as_ref()
+            });
         if ours && names.contains(&last.as_str()) && !is_consumed(a) {
             taken.push((last, a.clone()));
             let marker = syn::Ident::new(CONSUMED, a.span());

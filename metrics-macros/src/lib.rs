@@ -11,6 +11,16 @@
 
 use proc_macro::TokenStream;
 
+/// `quote!` for generated code: its own tokens get `Span::mixed_site()`, so the locals and
+/// labels it introduces (`__mr_call`, `__mr_result`, `'__mr_body`) are invisible to the user's
+/// code, like a `macro_rules!` macro's, while paths still resolve where the function is.
+/// Interpolated tokens (the user's body, label expressions) keep their own spans.
+macro_rules! generated {
+    ($($tokens:tt)*) => {
+        ::quote::quote_spanned!(::proc_macro2::Span::mixed_site()=> $($tokens)*)
+    };
+}
+
 mod attr;
 mod cardinality;
 mod derive;

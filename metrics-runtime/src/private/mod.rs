@@ -21,7 +21,7 @@ pub use guardrail::{
     guardrail_finish, GuardrailCall, GuardrailHandles, GuardrailResult, GuardrailSite,
 };
 pub use simple::{auth_finish, cache_lookup_finish, AuthResult, CacheResult};
-pub use timeout::{enforce, enforce_unrecorded, timeout_error, TimeoutOp};
+pub use timeout::{enforce, enforce_unrecorded, timeout_error, TimeoutOp, TimeoutResult};
 pub use tool_call::{ToolCallGuard, ToolCallSite};
 
 pub use crate::labels::{CacheType, Direction, OperationType};

@@ -50,6 +50,28 @@ fn warn_outside_tokio() {
     }
 }
 
+/// What an enforced `#[timeout_op]` function returns when its deadline passes: a `Result`
+/// whose error converts from [`Timeout`]. A trait rather than a check of the type's name, so
+/// that aliases (`type Res<T> = Result<T, MyError>`) work and look-alikes
+/// (`struct CallToolResult`) are refused, with this message on the return type.
+#[diagnostic::on_unimplemented(
+    message = "an enforced #[timeout_op] returns `Err(Timeout.into())` when its deadline passes, \
+               so its return type must be a `Result<T, E>` with `E: From<mcp_gateway_metrics::Timeout>`, \
+               not `{Self}`",
+    label = "not a `Result`",
+    note = "to only observe the deadline, add `enforce = false` to #[timeout_op]"
+)]
+pub trait TimeoutResult {
+    /// `Err(timeout.into())`.
+    fn from_timeout(timeout: Timeout) -> Self;
+}
+
+impl<T, E: From<Timeout>> TimeoutResult for Result<T, E> {
+    fn from_timeout(timeout: Timeout) -> Self {
+        Err(E::from(timeout))
+    }
+}
+
 /// The error an enforced operation returns when its deadline passes.
 pub fn timeout_error(op: &TimeoutOperation) -> Timeout {
     Timeout::new(op.operation_type(), op.timeout())

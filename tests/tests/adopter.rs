@@ -95,3 +95,61 @@ fn a_fresh_crate_builds_the_readme_examples_with_the_readme_dependency_line() {
         assert!(built.is_file(), "{} was not built", built.display());
     }
 }
+
+/// A crate that renames the dependency (`telemetry = { package = "mcp-gateway-metrics" }`)
+/// uses the attributes without `crate = ...`: the macros read the name from its manifest.
+#[test]
+fn a_renamed_dependency_needs_no_crate_argument() {
+    let root = repo();
+    let dir = TempDir::new("adopter-renamed");
+    let krate = dir.0.join("renamed");
+    std::fs::create_dir_all(krate.join("src")).unwrap();
+    std::fs::write(
+        krate.join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"renamed\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
+             [dependencies]\n\
+             telemetry = {{ package = \"mcp-gateway-metrics\", path = {:?} }}\n",
+            root.join("metrics-runtime").display().to_string()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        krate.join("src/main.rs"),
+        r#"use telemetry::{tool_call, Timeout};
+
+#[tool_call(server = "github", tool = "search")]
+#[telemetry::timeout_op(operation = cache, enforce = false)]
+fn search() -> Result<u8, Timeout> {
+    Ok(1)
+}
+
+fn main() {
+    let meter = telemetry::testing::TestMeter::new();
+    assert_eq!(search(), Ok(1));
+    let calls = meter.counter("enkrypt_tool_calls_total", &[("tool_name", "search")]);
+    let ops = meter.counter("enkrypt_timeout_operations_successful", &[("operation_type", "cache")]);
+    println!("calls={calls} operations={ops}");
+}
+"#,
+    )
+    .unwrap();
+    std::fs::copy(root.join("Cargo.lock"), krate.join("Cargo.lock")).unwrap();
+    let output = Command::new(env!("CARGO"))
+        .args(["run", "--quiet", "--manifest-path"])
+        .arg(krate.join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(Path::new(&root).join("target").join("adopter"))
+        .env_remove("RUSTFLAGS")
+        .output()
+        .expect("cargo runs");
+    assert!(
+        output.status.success(),
+        "a crate with a renamed dependency does not build or run:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).trim(),
+        "calls=1 operations=1"
+    );
+}

@@ -1,268 +1,339 @@
-//! Parsing of attribute arguments: `key = value` pairs and bare flags, each error on the
-//! offending token.
+//! Each attribute's arguments, parsed into what they mean: label sources, the operation and
+//! its deadline, the verdict direction... One [`Plan`] holds every attribute on a function
+//! (the one expanding and its siblings); `expand.rs` only generates code from it. The
+//! `key = value` grammar they share is in `syntax.rs`.
 
-use proc_macro2::Span;
-use syn::ext::IdentExt;
-use syn::parse::{Parse, ParseStream};
+use proc_macro2::{Span, TokenStream};
+use quote::quote;
 use syn::spanned::Spanned;
-use syn::{Expr, ExprLit, Ident, Lit, LitBool, LitStr, Path, Token};
+use syn::{Expr, Ident, LitStr, Path};
 
-/// One argument as written.
-pub struct Arg {
-    pub key: Ident,
-    pub value: Option<Expr>,
+use crate::cardinality;
+use crate::func::Func;
+use crate::syntax::{self, Args, Key, RawArgs, Spec};
+
+pub const MACROS: &[&str] = &[
+    "tool_call",
+    "guardrail_check",
+    "timeout_op",
+    "cache_lookup",
+    "auth_check",
+];
+
+const LABEL_KEYS: [Key; 3] = [
+    Key::alias("server", &["server_name"]),
+    Key::alias("tool", &["tool_name"]),
+    Key::alias("project", &["project_id"]),
+];
+
+fn spec(macro_name: &str) -> Spec {
+    const TOOL: &[Key] = &[
+        LABEL_KEYS[0],
+        LABEL_KEYS[1],
+        LABEL_KEYS[2],
+        Key::flag("allow_unbounded_labels"),
+        Key::value("crate"),
+    ];
+    const GUARD: &[Key] = &[
+        Key::value("direction"),
+        Key::value("endpoint"),
+        LABEL_KEYS[0],
+        LABEL_KEYS[1],
+        Key::flag("allow_unbounded_labels"),
+        Key::value("crate"),
+    ];
+    const TIMEOUT: &[Key] = &[
+        Key::alias("operation", &["operation_type"]),
+        Key::value("timeout"),
+        Key::value("enforce"),
+        Key::value("crate"),
+    ];
+    const CACHE: &[Key] = &[Key::value("cache_type"), Key::value("crate")];
+    const AUTH: &[Key] = &[
+        Key::value("provider"),
+        LABEL_KEYS[2],
+        Key::flag("allow_unbounded_labels"),
+        Key::value("crate"),
+    ];
+    let (macro_name, keys) = match macro_name {
+        "tool_call" => ("tool_call", TOOL),
+        "guardrail_check" => ("guardrail_check", GUARD),
+        "timeout_op" => ("timeout_op", TIMEOUT),
+        "cache_lookup" => ("cache_lookup", CACHE),
+        _ => ("auth_check", AUTH),
+    };
+    Spec { macro_name, keys }
 }
 
-/// All arguments of one attribute, in order.
-pub struct RawArgs(pub Vec<Arg>);
+/// Where a label's value comes from.
+pub enum Label {
+    Literal(LitStr),
+    Expr(Box<Expr>),
+    Param(Ident),
+    /// The request context (project_id only).
+    Context,
+}
 
-impl Parse for RawArgs {
-    fn parse(input: ParseStream) -> syn::Result<Self> {
-        let mut args = Vec::new();
-        while !input.is_empty() {
-            let key = Ident::parse_any(input).map_err(|e| {
-                syn::Error::new(e.span(), "expected an argument: `name = value` or a flag")
-            })?;
-            let value = if input.peek(Token![=]) {
-                input.parse::<Token![=]>()?;
-                Some(input.parse::<Expr>()?)
-            } else {
-                None
-            };
-            args.push(Arg { key, value });
-            if input.is_empty() {
-                break;
+impl Label {
+    fn resolve(
+        args: &Args,
+        func: &Func,
+        key: &str,
+        param: &str,
+        macro_name: &str,
+        required: bool,
+    ) -> syn::Result<Label> {
+        if let Some(expr) = args.expr(key) {
+            if !args.flag("allow_unbounded_labels") {
+                cardinality::check(expr, key)?;
             }
-            input.parse::<Token![,]>()?;
+            return Ok(match expr {
+                Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(s),
+                    ..
+                }) => Label::Literal(s.clone()),
+                other => Label::Expr(Box::new(other.clone())),
+            });
         }
-        Ok(RawArgs(args))
-    }
-}
-
-/// What a macro accepts: each argument's key, aliases and kind.
-pub struct Spec {
-    pub macro_name: &'static str,
-    pub keys: &'static [Key],
-}
-
-#[derive(Clone, Copy)]
-pub struct Key {
-    /// The canonical name.
-    pub name: &'static str,
-    /// Other spellings of the same argument (`server_name` for `server`).
-    pub aliases: &'static [&'static str],
-    /// A flag takes no value (`allow_unbounded_labels`).
-    pub flag: bool,
-}
-
-impl Key {
-    pub const fn value(name: &'static str) -> Key {
-        Key {
-            name,
-            aliases: &[],
-            flag: false,
+        if let Some(ident) = func.param(param) {
+            return Ok(Label::Param(ident));
         }
-    }
-    pub const fn alias(name: &'static str, aliases: &'static [&'static str]) -> Key {
-        Key {
-            name,
-            aliases,
-            flag: false,
-        }
-    }
-    pub const fn flag(name: &'static str) -> Key {
-        Key {
-            name,
-            aliases: &[],
-            flag: true,
-        }
-    }
-}
-
-/// Arguments checked against a [`Spec`]: known, not repeated, values where values belong.
-pub struct Args {
-    found: Vec<(&'static str, Arg)>,
-    /// The attribute these arguments were written in, for errors about a missing argument.
-    pub span: proc_macro2::Span,
-}
-
-impl Args {
-    pub fn check(raw: RawArgs, spec: &Spec, span: proc_macro2::Span) -> syn::Result<Args> {
-        let mut found: Vec<(&'static str, Arg)> = Vec::new();
-        for arg in raw.0 {
-            let written = arg.key.unraw().to_string();
-            let key = spec
-                .keys
-                .iter()
-                .find(|k| k.name == written || k.aliases.contains(&written.as_str()))
-                .ok_or_else(|| {
-                    let names: Vec<&str> = spec.keys.iter().map(|k| k.name).collect();
-                    syn::Error::new(
-                        arg.key.span(),
-                        format!(
-                            "unknown argument `{written}` for #[{}]; expected one of: {}",
-                            spec.macro_name,
-                            names.join(", ")
-                        ),
-                    )
-                })?;
-            if let Some((_, first)) = found.iter().find(|(name, _)| *name == key.name) {
-                let first_written = first.key.unraw().to_string();
-                let message = if first_written == written {
-                    format!("duplicate argument `{written}`")
-                } else {
-                    format!(
-                        "`{written}` conflicts with `{first_written}`: both set the {}; keep one",
-                        key.name
-                    )
-                };
-                return Err(syn::Error::new(arg.key.span(), message));
-            }
-            match (&arg.value, key.flag) {
-                (Some(v), true) => {
-                    return Err(syn::Error::new(
-                        v.span(),
-                        format!("`{written}` is a flag and takes no value; write just `{written}`"),
-                    ))
-                }
-                (None, false) => {
-                    return Err(syn::Error::new(
-                        arg.key.span(),
-                        format!("`{written}` needs a value: `{written} = ...`"),
-                    ))
-                }
-                _ => {}
-            }
-            found.push((key.name, arg));
-        }
-        Ok(Args { found, span })
-    }
-
-    fn get(&self, name: &str) -> Option<&Arg> {
-        self.found.iter().find(|(n, _)| *n == name).map(|(_, a)| a)
-    }
-
-    pub fn flag(&self, name: &str) -> bool {
-        self.get(name).is_some()
-    }
-
-    /// The value expression of `name`, if given.
-    pub fn expr(&self, name: &str) -> Option<&Expr> {
-        self.get(name).and_then(|a| a.value.as_ref())
-    }
-
-    /// The key token of `name`, for errors about the argument as a whole.
-    pub fn key_span(&self, name: &str) -> Option<Span> {
-        self.get(name).map(|a| a.key.span())
-    }
-
-    /// A string literal value.
-    pub fn str(&self, name: &str, example: &str) -> syn::Result<Option<LitStr>> {
-        match self.expr(name) {
-            None => Ok(None),
-            Some(Expr::Lit(ExprLit {
-                lit: Lit::Str(s), ..
-            })) => Ok(Some(s.clone())),
-            Some(other) => Err(syn::Error::new(
-                other.span(),
-                format!("`{name}` takes a string literal, e.g. `{name} = {example}`"),
-            )),
-        }
-    }
-
-    /// A `true` / `false` value.
-    pub fn bool(&self, name: &str) -> syn::Result<Option<LitBool>> {
-        match self.expr(name) {
-            None => Ok(None),
-            Some(Expr::Lit(ExprLit {
-                lit: Lit::Bool(b), ..
-            })) => Ok(Some(b.clone())),
-            Some(other) => Err(syn::Error::new(
-                other.span(),
-                format!("`{name}` takes `true` or `false`"),
-            )),
-        }
-    }
-
-    /// A bare word or a string literal from a fixed set (`direction = input`).
-    pub fn word(&self, name: &str, allowed: &[&str]) -> syn::Result<Option<(String, Span)>> {
-        let Some(expr) = self.expr(name) else {
-            return Ok(None);
-        };
-        let (word, span) = match expr {
-            Expr::Path(p) if p.path.get_ident().is_some() => {
-                let ident = p.path.get_ident().expect("checked");
-                (ident.unraw().to_string(), ident.span())
-            }
-            Expr::Lit(ExprLit {
-                lit: Lit::Str(s), ..
-            }) => (s.value(), s.span()),
-            other => {
-                return Err(syn::Error::new(
-                    other.span(),
-                    format!("`{name}` takes one of: {}", allowed.join(", ")),
-                ))
-            }
-        };
-        if allowed.contains(&word.as_str()) {
-            Ok(Some((word, span)))
-        } else {
+        if required {
             Err(syn::Error::new(
-                span,
+                args.span,
                 format!(
-                    "unknown {name} `{word}`; expected one of: {}",
-                    allowed.join(", ")
+                    "#[{macro_name}] has no value for the `{param}` label: add `{key} = \"...\"` \
+                     (a literal) or `{key} = expr` (evaluated before the body), or give the \
+                     function a parameter named `{param}`"
                 ),
             ))
-        }
-    }
-
-    /// The `crate = path` override, else `::mcp_gateway_metrics`.
-    pub fn krate(&self) -> syn::Result<Path> {
-        match self.expr("crate") {
-            None => Ok(runtime_path()),
-            Some(Expr::Path(p)) => Ok(p.path.clone()),
-            Some(other) => Err(syn::Error::new(
-                other.span(),
-                "`crate` takes a path, e.g. `crate = ::my_reexport::mcp_gateway_metrics`",
-            )),
+        } else {
+            Ok(Label::Context)
         }
     }
 }
 
-/// The runtime as the crate being compiled names it: `::mcp_gateway_metrics`, or the name a
-/// renamed dependency gives it (`metrics = { package = "mcp-gateway-metrics", .. }` →
-/// `::metrics`), read from that crate's `Cargo.toml` once per expansion. `crate = path` on the
-/// attribute overrides it (a runtime re-exported by another crate).
-pub fn runtime_path() -> Path {
-    use proc_macro_crate::{crate_name, FoundCrate};
-    match crate_name("mcp-gateway-metrics") {
-        Ok(FoundCrate::Name(name)) if name != "mcp_gateway_metrics" => {
-            let ident = syn::Ident::new(&name, proc_macro2::Span::call_site());
-            syn::parse_quote!(::#ident)
-        }
-        // The runtime's own doctests and tests (`Itself`), the usual name, or no manifest to
-        // read (a build outside cargo): the package's own name.
-        _ => syn::parse_quote!(::mcp_gateway_metrics),
-    }
+pub struct ToolCall {
+    pub server: Label,
+    pub tool: Label,
+    pub project: Label,
 }
 
-/// A duration string such as `15s` or `500ms`, parsed at compile time.
-pub fn duration(lit: &LitStr) -> syn::Result<std::time::Duration> {
-    let d = humantime::parse_duration(&lit.value()).map_err(|e| {
-        syn::Error::new(
-            lit.span(),
-            format!(
-                "cannot parse {:?} as a duration ({e}); write e.g. \"15s\", \"500ms\" or \"2m\"",
-                lit.value()
-            ),
-        )
-    })?;
-    if d.is_zero() {
+pub struct Guardrail {
+    pub direction: Ident,
+    pub endpoint: LitStr,
+    pub server: Label,
+    pub tool: Label,
+}
+
+pub struct Timeout {
+    pub operation: Ident,
+    pub timeout: Option<u64>,
+    pub enforce: bool,
+}
+
+pub struct Cache {
+    pub cache_type: Ident,
+}
+
+pub struct Auth {
+    pub provider: LitStr,
+    pub project: Label,
+}
+
+/// Everything requested for one function.
+#[derive(Default)]
+pub struct Plan {
+    pub tool_call: Option<ToolCall>,
+    pub guardrail: Option<Guardrail>,
+    pub timeout: Option<Timeout>,
+    pub cache: Option<Cache>,
+    pub auth: Option<Auth>,
+    pub runtime: Option<Path>,
+}
+
+pub fn plan(
+    macro_name: &str,
+    args: TokenStream,
+    siblings: Vec<(String, syn::Attribute)>,
+    func: &mut Func,
+) -> syn::Result<Plan> {
+    let mut plan = Plan::default();
+    let mut all = vec![(
+        macro_name.to_owned(),
+        syn::parse2::<RawArgs>(args)?,
+        Span::call_site(),
+    )];
+    for (name, attr) in siblings {
+        let raw = match &attr.meta {
+            syn::Meta::Path(_) => RawArgs(Vec::new()),
+            _ => attr.parse_args::<RawArgs>()?,
+        };
+        if all.iter().any(|(n, _, _)| *n == name) {
+            return Err(syn::Error::new(
+                attr.path().span(),
+                format!("#[{name}] is given twice on this function; keep one"),
+            ));
+        }
+        all.push((name, raw, attr.path().span()));
+    }
+    for (name, raw, span) in all {
+        let args = Args::check(raw, &spec(&name), span)?;
+        let runtime = args.krate()?;
+        if let (Some(existing), Some(span)) = (&plan.runtime, args.key_span("crate")) {
+            if quote!(#existing).to_string() != quote!(#runtime).to_string() {
+                return Err(syn::Error::new(
+                    span,
+                    "`crate` differs between the attributes of this function",
+                ));
+            }
+        }
+        if plan.runtime.is_none() || args.key_span("crate").is_some() {
+            plan.runtime = Some(runtime);
+        }
+        match name.as_str() {
+            "tool_call" => plan.tool_call = Some(tool_call(&args, func)?),
+            "guardrail_check" => plan.guardrail = Some(guardrail(&args, func)?),
+            "timeout_op" => plan.timeout = Some(timeout(&args, func)?),
+            "cache_lookup" => plan.cache = Some(cache(&args)?),
+            _ => plan.auth = Some(auth(&args, func)?),
+        }
+    }
+    let classifies = plan.tool_call.is_some() || plan.guardrail.is_some() || plan.auth.is_some();
+    if let Some(error) = func.unbounded_generic_error().filter(|_| classifies) {
         return Err(syn::Error::new(
-            lit.span(),
-            "a timeout must be greater than zero",
+            error.span(),
+            format!(
+                "the error type `{error}` is generic: its `error_type` label is chosen at compile \
+                 time, so without a bound every `{error}` would be labelled by its type's name, \
+                 whatever its variants say; add the bound `{error}: mcp_gateway_metrics::ErrorType` \
+                 (derive it with `#[derive(ErrorType)]`)"
+            ),
         ));
     }
-    Ok(d)
+    Ok(plan)
+}
+
+fn tool_call(args: &Args, func: &Func) -> syn::Result<ToolCall> {
+    Ok(ToolCall {
+        server: Label::resolve(args, func, "server", "server_name", "tool_call", true)?,
+        tool: Label::resolve(args, func, "tool", "tool_name", "tool_call", true)?,
+        project: Label::resolve(args, func, "project", "project_id", "tool_call", false)?,
+    })
+}
+
+fn guardrail(args: &Args, func: &Func) -> syn::Result<Guardrail> {
+    let (direction, span) = args
+        .word("direction", &["input", "output"])?
+        .ok_or_else(|| {
+            syn::Error::new(
+                args.span,
+                "#[guardrail_check] needs `direction = input` or `direction = output`",
+            )
+        })?;
+    let endpoint = args
+        .str("endpoint", "\"/guardrails/policy/detect\"")?
+        .ok_or_else(|| {
+            syn::Error::new(
+                args.span,
+                "#[guardrail_check] needs `endpoint = \"...\"`, the guardrail API path it calls \
+             (e.g. \"/guardrails/policy/detect\")",
+            )
+        })?;
+    Ok(Guardrail {
+        direction: Ident::new(
+            if direction == "input" {
+                "Input"
+            } else {
+                "Output"
+            },
+            span,
+        ),
+        endpoint,
+        server: Label::resolve(args, func, "server", "server_name", "guardrail_check", true)?,
+        tool: Label::resolve(args, func, "tool", "tool_name", "guardrail_check", true)?,
+    })
+}
+
+const OPERATIONS: &[(&str, &str)] = &[
+    ("default", "Default"),
+    ("guardrail", "Guardrail"),
+    ("auth", "Auth"),
+    ("tool_execution", "ToolExecution"),
+    ("discovery", "Discovery"),
+    ("cache", "Cache"),
+    ("connectivity", "Connectivity"),
+];
+
+fn timeout(args: &Args, func: &mut Func) -> syn::Result<Timeout> {
+    let names: Vec<&str> = OPERATIONS.iter().map(|(n, _)| *n).collect();
+    // A bare word or a string, like every other fixed-set value (`direction = input`).
+    let operation = match args.word("operation", &names)? {
+        None => Ident::new("Default", Span::call_site()),
+        Some((value, span)) => {
+            let variant = OPERATIONS
+                .iter()
+                .find(|(n, _)| *n == value)
+                .expect("word() admits only the listed names");
+            Ident::new(variant.1, span)
+        }
+    };
+    let timeout = match args.str("timeout", "\"15s\"")? {
+        None => None,
+        Some(lit) => Some(
+            u64::try_from(syntax::duration(&lit)?.as_nanos())
+                .map_err(|_| syn::Error::new(lit.span(), "this timeout is too long"))?,
+        ),
+    };
+    let runs_async = func.runs_async();
+    // Whether the return type is a `Result` is checked by a trait bound where the deadline's
+    // error is built (`__private::TimeoutResult`), so aliases and any `Result` path work.
+    let enforce = match args.bool("enforce")? {
+        Some(b) if b.value && !runs_async => {
+            return Err(syn::Error::new(
+                b.span(),
+                "a synchronous function cannot be cut off at its deadline: #[timeout_op] only \
+                 observes it; remove `enforce = true`, or make the function `async`",
+            ))
+        }
+        Some(b) => b.value,
+        None => runs_async,
+    };
+    Ok(Timeout {
+        operation,
+        timeout,
+        enforce,
+    })
+}
+
+fn cache(args: &Args) -> syn::Result<Cache> {
+    let (word, span) = args
+        .word("cache_type", &["tools", "gateway_config", "server_config"])?
+        .ok_or_else(|| {
+            syn::Error::new(
+                args.span,
+                "#[cache_lookup] needs `cache_type = tools`, `gateway_config` or `server_config`",
+            )
+        })?;
+    let variant = match word.as_str() {
+        "tools" => "Tools",
+        "gateway_config" => "GatewayConfig",
+        _ => "ServerConfig",
+    };
+    Ok(Cache {
+        cache_type: Ident::new(variant, span),
+    })
+}
+
+fn auth(args: &Args, func: &Func) -> syn::Result<Auth> {
+    let provider = args.str("provider", "\"api_key\"")?.ok_or_else(|| {
+        syn::Error::new(
+            args.span,
+            "#[auth_check] needs `provider = \"...\"`, the auth_provider label (e.g. \"api_key\")",
+        )
+    })?;
+    Ok(Auth {
+        provider,
+        project: Label::resolve(args, func, "project", "project_id", "auth_check", false)?,
+    })
 }

@@ -7,7 +7,7 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Data, DeriveInput, Expr, ExprLit, Fields, Lit, LitStr, Path, Variant};
 
-use crate::attr::RawArgs;
+use crate::syntax::RawArgs;
 
 struct VariantSpec {
     name: LitStr,

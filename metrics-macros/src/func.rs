@@ -425,7 +425,7 @@ pub const CONSUMED: &str = "__consumed";
 /// `#[name(__consumed)]`: it still expands (so its import is used) but changes nothing.
 pub fn take_siblings(attrs: &mut [Attribute], names: &[&str]) -> Vec<(String, Attribute)> {
     let mut taken = Vec::new();
-    let runtime = crate::attr::runtime_path();
+    let runtime = crate::syntax::runtime_path();
     let runtime_name = runtime.segments.last().map(|s| s.ident.clone());
     for a in attrs.iter_mut() {
         let path = a.path().clone();

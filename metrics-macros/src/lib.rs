@@ -1,8 +1,9 @@
 //! Attribute macros for `mcp-gateway-metrics`.
 //!
 //! This crate is an implementation detail: depend on `mcp-gateway-metrics` and use the macros it
-//! re-exports (`use mcp_gateway_metrics::tool_call;`). `attr.rs` parses arguments, `func.rs`
-//! understands the function, `expand.rs` generates the instrumented body, which calls into
+//! re-exports (`use mcp_gateway_metrics::tool_call;`). `syntax.rs` reads the `key = value`
+//! grammar, `attr.rs` turns each attribute into typed arguments, `func.rs` understands the
+//! function and wraps its body, `expand.rs` only generates the instrumented code, which calls into
 //! `::mcp_gateway_metrics::__private`. The recording logic lives in the runtime, where it is tested.
 //!
 //! Without the `instrument` feature (enabled by `mcp-gateway-metrics/instrument`, a default),
@@ -29,6 +30,7 @@ mod func;
 mod snake;
 #[cfg(test)]
 mod snapshots;
+mod syntax;
 
 /// (Defined in `mcp-gateway-metrics-macros`; use it from `mcp_gateway_metrics`, whose
 /// documentation of `tool_call` is the reference.)

@@ -187,11 +187,15 @@ fn generate(plan: Plan, mut func: Func) -> TokenStream {
     }
     let needs_classification =
         plan.tool_call.is_some() || plan.guardrail.is_some() || plan.auth.is_some();
+    let written_error = match func.written_error_label() {
+        Some(label) => generated!(#p::Some(#label)),
+        None => generated!(#p::None),
+    };
     let classify = needs_classification.then(|| {
         generated! {
             let __mr_classified = {
                 use #p::{ViaAnything as _, ViaErrorType as _, ViaTypeName as _};
-                (&&&#p::Classify(&__mr_result)).classify()
+                (&&&#p::Classify(&__mr_result, #written_error)).classify()
             };
         }
     });

@@ -117,13 +117,10 @@ impl Func {
         })
     }
 
-    /// The error type of a declared `Result<T, E>` when `E` is one of the function's own type
-    /// parameters without an `ErrorType` bound: classification is chosen at compile time,
-    /// so such an `E` could only ever be labelled by its type's name, whatever it is
-    /// instantiated with.
-    pub fn unbounded_generic_error(&self) -> Option<&syn::Ident> {
-        let output = self.output_type()?;
-        let Type::Path(result) = &output else {
+    /// The error type of a declared `Result<T, E>`, as written (`E`, `io::Error`), when the
+    /// signature spells it.
+    fn written_error_type(&self) -> Option<syn::TypePath> {
+        let Type::Path(result) = self.output_type()? else {
             return None;
         };
         let last = result.path.segments.last()?;
@@ -133,12 +130,29 @@ impl Func {
         if last.ident != "Result" || args.args.len() != 2 {
             return None;
         }
-        let Some(syn::GenericArgument::Type(Type::Path(error))) = args.args.last() else {
-            return None;
-        };
-        let error = error.path.get_ident()?;
+        match args.args.last() {
+            Some(syn::GenericArgument::Type(Type::Path(error))) => Some(error.clone()),
+            _ => None,
+        }
+    }
+
+    /// The label of an error type without an `ErrorType` impl, from its name as the signature
+    /// writes it (`UpstreamError` → `upstream_error`): the same with every compiler, unlike
+    /// `std::any::type_name`.
+    pub fn written_error_label(&self) -> Option<String> {
+        let error = self.written_error_type()?;
+        let name = error.path.segments.last()?.ident.to_string();
+        Some(crate::snake::snake_case(name.trim_start_matches("r#")))
+    }
+
+    /// The error type of a declared `Result<T, E>` when `E` is one of the function's own type
+    /// parameters without an `ErrorType` bound: classification is chosen at compile time,
+    /// so such an `E` could only ever be labelled by its type's name, whatever it is
+    /// instantiated with.
+    pub fn unbounded_generic_error(&self) -> Option<syn::Ident> {
+        let error = self.written_error_type()?.path.get_ident()?.clone();
         let generics = &self.item.sig.generics;
-        let param = generics.type_params().find(|p| p.ident == *error)?;
+        let param = generics.type_params().find(|p| p.ident == error)?;
         let names_error_type = |bounds: &syn::punctuated::Punctuated<syn::TypeParamBound, _>| {
             bounds.iter().any(|b| match b {
                 syn::TypeParamBound::Trait(t) => t
@@ -153,13 +167,13 @@ impl Func {
         let bounded_in_where = generics.where_clause.iter().any(|w| {
             w.predicates.iter().any(|pred| match pred {
                 syn::WherePredicate::Type(t) => {
-                    matches!(&t.bounded_ty, Type::Path(p) if p.path.is_ident(error))
+                    matches!(&t.bounded_ty, Type::Path(p) if p.path.is_ident(&error))
                         && names_error_type(&t.bounds)
                 }
                 _ => false,
             })
         });
-        (!bounded_inline && !bounded_in_where).then_some(&param.ident)
+        (!bounded_inline && !bounded_in_where).then(|| param.ident.clone())
     }
 
     pub fn is_track_caller(&self) -> bool {

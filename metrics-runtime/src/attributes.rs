@@ -12,11 +12,11 @@
 ///
 /// | argument | value | default |
 /// |---|---|---|
-/// | `server` (alias `server_name`) | a string literal, or an expression evaluated once before the body | the parameter named `server_name` |
-/// | `tool` (alias `tool_name`) | as above | the parameter named `tool_name` |
+/// | `server` (alias `server_name`) | a string literal, or an expression evaluated once before the body | the parameter named `server_name` (or `_server_name`) |
+/// | `tool` (alias `tool_name`) | as above | the parameter named `tool_name` (or `_tool_name`) |
 /// | `project` (alias `project_id`) | as above | the parameter named `project_id`, else the current [`RequestContext`]'s project, else `unknown` |
 /// | `allow_unbounded_labels` | flag | label expressions named like unbounded values (`request_id`, `user_id`, `email`, `timestamp`, ...) are refused |
-/// | `crate` | a path | `::mcp_gateway_metrics` (for a re-export under another name) |
+/// | `crate` | a path | the runtime under the name your `Cargo.toml` gives it (a renamed dependency works as is); the argument is for a re-export by another crate |
 ///
 /// # Outcomes
 ///
@@ -26,7 +26,13 @@
 /// failure and an error with `error_type="panic"` and keeps unwinding; a future dropped before
 /// it finished is one with `error_type="cancelled"`. Under an enforced
 /// [`timeout_op`](macro@crate::timeout_op), a call cut off by its deadline is a failure with
-/// `error_type="timeout"`.
+/// `error_type="timeout"`. A generic error type (`-> Result<T, E>` with `E` a parameter of the
+/// function) needs the bound `E: ErrorType`: the classification is chosen at compile time, and
+/// without the bound it could only be the type's name, so the attribute refuses it.
+///
+/// The function keeps its signature and behaviour: it compiles under the attribute exactly
+/// when it compiles without it (`impl Trait`, `-> !`, coercing `return`s in `async fn`,
+/// `#[track_caller]`, `#[async_trait]` methods), and the attribute's own locals are hygienic.
 ///
 /// # Example
 ///
@@ -118,7 +124,7 @@ pub use mcp_gateway_metrics_macros::guardrail_check;
 /// | `operation` (alias `operation_type`) | `default`, `guardrail`, `auth`, `tool_execution`, `discovery`, `cache`, `connectivity` (a bare word or a string, like `direction` and `cache_type`) | `default` |
 /// | `timeout` | a duration string (`"15s"`, `"500ms"`) | the operation type's configured timeout ([`ConfigBuilder::operation_timeout`](crate::ConfigBuilder::operation_timeout)) |
 /// | `enforce` | `true` or `false` | `true` on `async fn` (cut off at the deadline: the function returns `Err(Timeout.into())`, so its error type needs `From<`[`Timeout`]`>`), and a synchronous function can only be observed |
-/// | `crate` | a path | `::mcp_gateway_metrics` |
+/// | `crate` | a path | as for [`tool_call`](macro@crate::tool_call) |
 ///
 /// The deadline is enforced even with the `instrument` feature off (nothing is recorded then).
 /// Stacked with [`tool_call`](macro@crate::tool_call), in either order, a timed-out call is
@@ -159,7 +165,7 @@ pub use mcp_gateway_metrics_macros::timeout_op;
 /// | argument | value | default |
 /// |---|---|---|
 /// | `cache_type` | `tools`, `gateway_config` or `server_config` (also as a string) | required |
-/// | `crate` | a path | `::mcp_gateway_metrics` |
+/// | `crate` | a path | as for [`tool_call`](macro@crate::tool_call) |
 ///
 /// # Example
 ///

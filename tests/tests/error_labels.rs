@@ -73,3 +73,51 @@ fn standard_errors_get_labels_that_say_what_happened() {
     assert_eq!(failures(&meter, "anyhow", "anyhow_error"), 1);
     assert_eq!(meter.counter("enkrypt_tool_call_failure_total", &[]), 6);
 }
+
+/// An error type of the application's without an `ErrorType` impl.
+#[derive(Debug)]
+struct UpstreamRefused;
+
+#[tool_call(server = "s", tool = "plain")]
+fn plain() -> Result<(), UpstreamRefused> {
+    Err(UpstreamRefused)
+}
+
+/// The same type under another name: the label is the name the signature writes, not
+/// whatever `std::any::type_name` prints with this compiler.
+type Refusal = UpstreamRefused;
+
+#[tool_call(server = "s", tool = "aliased")]
+fn aliased() -> Result<(), Refusal> {
+    Err(UpstreamRefused)
+}
+
+#[derive(Debug, mcp_gateway_metrics::ErrorType)]
+enum GatewayError {
+    #[error_type(name = "upstream_down", crash)]
+    UpstreamDown,
+}
+
+/// A generic error with the bound is classified by the instance's variants.
+#[tool_call(server = "s", tool = "generic")]
+fn generic<E: mcp_gateway_metrics::ErrorType>(error: E) -> Result<(), E> {
+    Err(error)
+}
+
+#[test]
+fn other_errors_are_labelled_by_the_name_their_signature_writes() {
+    let meter = TestMeter::new();
+    plain().unwrap_err();
+    aliased().unwrap_err();
+    generic(GatewayError::UpstreamDown).unwrap_err();
+    assert_eq!(failures(&meter, "plain", "upstream_refused"), 1);
+    assert_eq!(failures(&meter, "aliased", "refusal"), 1);
+    assert_eq!(failures(&meter, "generic", "upstream_down"), 1);
+    assert_eq!(
+        meter.counter(
+            "enkrypt_tool_call_error_counter",
+            &[("error_type", "upstream_down")]
+        ),
+        1
+    );
+}

@@ -2,7 +2,9 @@
 //! specialisation: `Result<T, E: ErrorType>` is classified by the trait, any other `Result` by
 //! its error type's name, and every other value counts as success.
 //!
-//! Expansions call `(&&&Classify(&value)).classify()` with the three traits in scope.
+//! Expansions call `(&&&Classify(&value, name)).classify()` with the three traits in scope,
+//! where `name` is the error type's name as the function's signature writes it, in
+//! snake_case (`Some("upstream_error")` for `Result<T, UpstreamError>`), when it does.
 
 use crate::error_type::{type_name_label, ErrorType};
 use crate::record::Outcome;
@@ -28,9 +30,11 @@ impl Classified {
     }
 }
 
-/// Wraps a reference to the value being classified.
+/// Wraps a reference to the value being classified, and the label an error without an
+/// [`ErrorType`] impl gets when the signature names its type (stable whatever the compiler;
+/// otherwise the last segment of `std::any::type_name`).
 #[derive(Debug)]
-pub struct Classify<'a, T: ?Sized>(pub &'a T);
+pub struct Classify<'a, T: ?Sized>(pub &'a T, pub Option<&'static str>);
 
 /// First choice: errors with an [`ErrorType`] impl.
 pub trait ViaErrorType {
@@ -70,7 +74,7 @@ impl<T, E> ViaTypeName for &Classify<'_, Result<T, E>> {
             Ok(_) => Classified::SUCCESS,
             Err(_) => Classified {
                 outcome: Outcome::Failure {
-                    error_type: type_name_label::<E>(),
+                    error_type: self.1.unwrap_or_else(type_name_label::<E>),
                 },
                 status: 500,
             },
@@ -101,7 +105,7 @@ mod tests {
     #[test]
     fn the_most_specific_classification_wins() {
         let timeout: Result<(), Timeout> = Err(Timeout::new(OperationType::Auth, Duration::ZERO));
-        let c = (&&&Classify(&timeout)).classify();
+        let c = (&&&Classify(&timeout, None)).classify();
         assert_eq!(
             c.outcome,
             Outcome::Failure {
@@ -117,7 +121,7 @@ mod tests {
             }
         }
         let named: Result<(), Named> = Err(Named);
-        let c = (&&&Classify(&named)).classify();
+        let c = (&&&Classify(&named, None)).classify();
         assert_eq!(
             c.outcome,
             Outcome::Failure {
@@ -127,18 +131,28 @@ mod tests {
 
         struct Opaque;
         let opaque: Result<u8, Opaque> = Err(Opaque);
-        let c = (&&&Classify(&opaque)).classify();
+        let c = (&&&Classify(&opaque, None)).classify();
         assert_eq!(
             c.outcome,
             Outcome::Failure {
                 error_type: "opaque"
             }
         );
+        let c = (&&&Classify(&opaque, Some("as_written"))).classify();
+        assert_eq!(
+            c.outcome,
+            Outcome::Failure {
+                error_type: "as_written"
+            }
+        );
 
         let ok: Result<u8, Opaque> = Ok(1);
-        assert_eq!((&&&Classify(&ok)).classify().outcome, Outcome::Success);
         assert_eq!(
-            (&&&Classify(&"plain value")).classify().outcome,
+            (&&&Classify(&ok, None)).classify().outcome,
+            Outcome::Success
+        );
+        assert_eq!(
+            (&&&Classify(&"plain value", None)).classify().outcome,
             Outcome::Success
         );
     }

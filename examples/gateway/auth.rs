@@ -1,4 +1,5 @@
-//! Authentication by gateway key, with project and user from request headers, and the
+//! Authentication by gateway key, with project and user picked by request headers among the
+//! key's configured ones, and the
 //! session and user gauges.
 
 use std::collections::HashMap;
@@ -35,14 +36,16 @@ pub fn check_key(gateway_key: &str, headers: &HeaderMap) -> Result<(), AuthFailu
     }
 }
 
-/// Checks the `x-gateway-key` header and reads `x-project-id` (which must be one of
-/// `projects`, unless that list is empty) and `x-user-id`. An in-memory comparison: nothing
+/// Checks the `x-gateway-key` header and reads `x-project-id` and `x-user-id`, which must be
+/// among the key's configured `projects` and `users` (unless a list is empty: then any value
+/// is taken, and the metrics bound how many distinct ones they keep). An in-memory comparison: nothing
 /// here can time out, so no `#[timeout_op]` (a key checked against a remote service would
 /// have one).
 #[auth_check(provider = "api_key", project = header(headers, "x-project-id"))]
 pub fn authenticate(
     gateway_key: &str,
     projects: &[String],
+    users: &[String],
     headers: &HeaderMap,
 ) -> Result<Identity, GatewayError> {
     check_key(gateway_key, headers).map_err(GatewayError::Auth)?;
@@ -57,6 +60,9 @@ pub fn authenticate(
         "" => "anonymous",
         user => user,
     };
+    if !users.is_empty() && !users.iter().any(|u| u == user_id) {
+        return Err(GatewayError::Auth(AuthFailure::UnknownUser));
+    }
     Ok(Identity {
         project_id: project_id.to_owned(),
         user_id: user_id.to_owned(),

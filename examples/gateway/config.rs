@@ -5,6 +5,7 @@
 //! {
 //!   "gateway_key": "change-me",
 //!   "projects": ["web-app", "batch"],
+//!   "users": ["alice", "bob", "anonymous"],
 //!   "cache_ttl_secs": 300,
 //!   "servers": [
 //!     { "name": "github", "description": "GitHub tools",
@@ -34,6 +35,10 @@ pub struct GatewayConfig {
     /// any project id is accepted (the metrics then bound the values they keep).
     #[serde(default)]
     pub projects: Vec<String>,
+    /// The users the key may act for, picked by `x-user-id` (absent: `anonymous`) the same
+    /// way. Empty: any user id is accepted.
+    #[serde(default)]
+    pub users: Vec<String>,
     /// How long discovered tool lists stay cached.
     #[serde(default = "default_ttl")]
     pub cache_ttl_secs: u64,
@@ -217,6 +222,9 @@ impl GatewayConfig {
             projects: ["demo-project", "p1", "p2", "p3"]
                 .map(String::from)
                 .to_vec(),
+            // The demo takes any user id (its load generator makes some up); the metrics
+            // bound how many distinct ones they keep.
+            users: Vec::new(),
             cache_ttl_secs: 300,
             servers: vec![
                 builtin("github", "GitHub-like tools: issues, code search, files"),

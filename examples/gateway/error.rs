@@ -88,6 +88,9 @@ pub enum AuthFailure {
     /// A project the key may not act for.
     #[error_type(status = 403)]
     UnknownProject,
+    /// A user the key may not act for.
+    #[error_type(status = 403)]
+    UnknownUser,
 }
 
 impl From<Timeout> for GatewayError {
@@ -122,6 +125,9 @@ impl std::fmt::Display for GatewayError {
             }
             GatewayError::Auth(AuthFailure::UnknownProject) => f.write_str(
                 "unknown project: x-project-id must be one of the key's configured projects",
+            ),
+            GatewayError::Auth(AuthFailure::UnknownUser) => f.write_str(
+                "unknown user: x-user-id must be one of the key's configured users",
             ),
             GatewayError::Timeout(t) => write!(f, "{t}"),
         }

@@ -156,16 +156,33 @@ pub fn check_size(args: &JsonObject) -> Result<(), GatewayError> {
     Ok(())
 }
 
+/// Runs a detector's CPU work on tokio's blocking pool: it never holds an async worker (other
+/// calls go on while it runs), and the enforced `#[timeout_op]` deadline of the check cuts off
+/// the wait for it (the work itself is bounded by [`MAX_GUARDED_BYTES`] and linear, so it ends
+/// soon after). A detector that panics panics the check, which records it as a crash.
+async fn off_the_workers<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(value) => value,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(_) => panic!("the runtime shut down while a guardrail check ran"),
+    }
+}
+
 /// Replaces PII in the request's strings with placeholders before it goes upstream.
 #[guardrail_check(direction = input, endpoint = "/guardrails/pii")]
-#[timeout_op(operation = "guardrail")]
+#[timeout_op(operation = guardrail)]
 pub async fn redact_pii(
     server_name: &str,
     tool_name: &str,
     args: &JsonObject,
 ) -> Result<Redaction, GatewayError> {
+    let args = args.clone();
+    Ok(off_the_workers(move || redact_all(args)).await)
+}
+
+fn redact_all(args: JsonObject) -> Redaction {
     let mut redaction = Redaction {
-        args: args.clone(),
+        args,
         ..Default::default()
     };
     let mut counts = vec![0u64; PII.len()];
@@ -181,18 +198,23 @@ pub async fn redact_pii(
             redaction.verdict = std::mem::take(&mut redaction.verdict).pii(*pii_type, count);
         }
     }
-    Ok(redaction)
+    redaction
 }
 
 /// The input detectors, on the (redacted) request.
 #[guardrail_check(direction = input, endpoint = "/guardrails/policy/detect")]
-#[timeout_op(operation = "guardrail")]
+#[timeout_op(operation = guardrail)]
 pub async fn check_input(
     server_name: &str,
     tool_name: &str,
     text: &str,
     policy: &SidePolicy,
 ) -> Result<GuardrailVerdict, GatewayError> {
+    let (text, policy) = (text.to_owned(), policy.clone());
+    Ok(off_the_workers(move || detect_input(&text, &policy)).await)
+}
+
+fn detect_input(text: &str, policy: &SidePolicy) -> GuardrailVerdict {
     let lower = text.to_lowercase();
     let mut found: Vec<(&str, &str)> = Vec::new();
     if INJECTION.iter().any(|p| lower.contains(p)) {
@@ -208,12 +230,12 @@ pub async fn check_input(
     {
         found.push(("keyword_detector", "keyword_detector"));
     }
-    Ok(decide(found, policy))
+    decide(found, policy)
 }
 
 /// The output checks, on the upstream's answer.
 #[guardrail_check(direction = output, endpoint = "/guardrails/batch/detect")]
-#[timeout_op(operation = "guardrail")]
+#[timeout_op(operation = guardrail)]
 pub async fn check_output(
     server_name: &str,
     tool_name: &str,
@@ -221,6 +243,11 @@ pub async fn check_output(
     answer: &str,
     policy: &SidePolicy,
 ) -> Result<GuardrailVerdict, GatewayError> {
+    let (request, answer, policy) = (request.to_owned(), answer.to_owned(), policy.clone());
+    Ok(off_the_workers(move || detect_output(&request, &answer, &policy)).await)
+}
+
+fn detect_output(request: &str, answer: &str, policy: &SidePolicy) -> GuardrailVerdict {
     let mut found: Vec<(&str, &str)> = Vec::new();
     let mut failed = Vec::new();
     if relevancy(request, answer) < RELEVANCY_THRESHOLD {
@@ -238,10 +265,9 @@ pub async fn check_output(
     if PII.iter().any(|(_, p)| p.is_match(answer)) {
         found.push(("pii", "pii_detector"));
     }
-    let verdict = failed
+    failed
         .into_iter()
-        .fold(decide(found, policy), GuardrailVerdict::failed_check);
-    Ok(verdict)
+        .fold(decide(found, policy), GuardrailVerdict::failed_check)
 }
 
 /// Violations become a verdict: the first one whose type the policy blocks blocks the call.

@@ -285,7 +285,13 @@ impl GatewayServer {
                 .unwrap_or_default(),
         };
         let config = &self.gateway.config;
-        authenticate(&config.gateway_key, &config.projects, &headers).map_err(ErrorData::from)
+        authenticate(
+            &config.gateway_key,
+            &config.projects,
+            &config.users,
+            &headers,
+        )
+        .map_err(ErrorData::from)
     }
 }
 
@@ -621,6 +627,17 @@ async fn bounded_json_body(
     .await
 }
 
+/// Responses go out in several writes (headers, then SSE events): without TCP_NODELAY,
+/// Nagle's algorithm holds the later ones until the client's (delayed) ACK, up to 40 ms per
+/// request on a kept-alive connection. Every accepted connection gets it.
+fn without_nagle(
+    listener: tokio::net::TcpListener,
+) -> impl axum::serve::Listener<Io = tokio::net::TcpStream, Addr = SocketAddr> {
+    axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    })
+}
+
 /// Serves MCP over streamable HTTP at `/mcp`.
 pub async fn serve_http(gateway: Arc<Gateway>, address: SocketAddr) -> std::io::Result<HttpServer> {
     let sessions = CancellationToken::new();
@@ -640,12 +657,7 @@ pub async fn serve_http(gateway: Arc<Gateway>, address: SocketAddr) -> std::io::
         .layer(axum::middleware::from_fn_with_state(gateway, require_key));
     let listener = tokio::net::TcpListener::bind(address).await?;
     let addr = listener.local_addr()?;
-    // Responses go out in several writes (headers, then SSE events): without TCP_NODELAY,
-    // Nagle's algorithm holds the later ones until the client's (delayed) ACK, up to 40 ms
-    // per request on a kept-alive connection.
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
+    let listener = without_nagle(listener);
     let accept = CancellationToken::new();
     let stop = accept.clone();
     let task = tokio::spawn(async move {
@@ -659,4 +671,24 @@ pub async fn serve_http(gateway: Arc<Gateway>, address: SocketAddr) -> std::io::
         sessions,
         task,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::serve::Listener;
+
+    #[tokio::test]
+    async fn accepted_connections_have_nagle_off() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut listener = super::without_nagle(listener);
+        let (accepted, client) =
+            tokio::join!(listener.accept(), tokio::net::TcpStream::connect(addr));
+        client.unwrap();
+        let (stream, _) = accepted;
+        assert!(
+            stream.nodelay().unwrap(),
+            "TCP_NODELAY is set on the server's side"
+        );
+    }
 }

@@ -332,6 +332,57 @@ async fn invented_project_ids_are_refused_and_create_no_series() {
     server.abort();
 }
 
+/// User ids are picked among the key's configured users like projects: a caller with the key
+/// cannot mint `user_id` label values.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invented_user_ids_are_refused_when_the_key_names_its_users() {
+    use mcp_gateway_metrics::catalog::Metric;
+
+    let InProcess { server, .. } = in_process(Some(json!({
+        "gateway_key": "k",
+        "projects": ["p1"],
+        "users": ["alice"],
+        "servers": [{ "name": "github", "builtin": "github" }]
+    })))
+    .await;
+    let before = mcp_gateway_metrics::read::snapshot()
+        .expect("the pipeline")
+        .counter(Metric::AuthFailure, &[("failure_reason", "unknown_user")]);
+    for i in 0..20 {
+        let client = connect(server.addr, "k", "p1", &format!("mallory-{i}"))
+            .await
+            .unwrap();
+        let err = call(&client, "enkrypt_list_all_servers", json!({}))
+            .await
+            .unwrap_err();
+        assert!(err.contains("unknown user"), "{err}");
+        client.cancel().await.unwrap();
+    }
+    let alice = connect(server.addr, "k", "p1", "alice").await.unwrap();
+    call(&alice, "enkrypt_list_all_servers", json!({}))
+        .await
+        .unwrap();
+    let snapshot = mcp_gateway_metrics::read::snapshot().expect("the pipeline");
+    assert_eq!(
+        snapshot.counter(Metric::AuthFailure, &[("failure_reason", "unknown_user")]) - before,
+        20
+    );
+    for series in snapshot.series(Metric::ListAllServersCalls) {
+        assert!(
+            series
+                .labels
+                .iter()
+                .all(|(_, v)| !v.starts_with("mallory-")),
+            "{series:?}"
+        );
+    }
+    assert!(
+        snapshot.counter(Metric::ListAllServersCalls, &[("user_id", "alice")]) >= 1,
+        "alice's call is counted"
+    );
+    server.abort();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn closing_the_connection_mid_call_cancels_the_call() {
     use mcp_gateway_metrics::catalog::Metric;

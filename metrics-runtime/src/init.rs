@@ -99,8 +99,18 @@ pub(crate) fn build_pipeline(
     test_reader: Option<crate::extensions::SharedReader>,
 ) -> Result<(Pipeline, exporters::OtlpResources), InitError> {
     let mut builder = opentelemetry_sdk::metrics::SdkMeterProvider::builder();
+    // A test meter's calls are timed on tokio's clock (paused time works); the others on the
+    // time-stamp counter, calibrated now rather than in the first call.
+    let clock = if test_reader.is_some() {
+        crate::clock::Clock::Tokio
+    } else {
+        crate::clock::warm_up();
+        crate::clock::Clock::Tsc
+    };
     if config.disabled {
-        return Ok((Pipeline::build(config, builder), Default::default()));
+        let mut pipeline = Pipeline::build(config, builder);
+        pipeline.clock = clock;
+        return Ok((pipeline, Default::default()));
     }
     if let Some(reader) = test_reader {
         builder = builder.with_reader(reader);
@@ -120,8 +130,8 @@ pub(crate) fn build_pipeline(
         builder = b;
         otlp = resources;
     }
-    #[allow(unused_mut)]
     let mut pipeline = Pipeline::build(config, builder);
+    pipeline.clock = clock;
     #[cfg(feature = "prometheus")]
     {
         pipeline.registry = registry;

@@ -60,6 +60,7 @@
 pub mod __private;
 mod bound_cache;
 pub mod catalog;
+mod clock;
 mod config;
 mod context;
 mod diagnostics;

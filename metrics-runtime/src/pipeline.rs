@@ -36,6 +36,8 @@ pub struct Pipeline {
     pub(crate) bounds: LabelBounds,
     /// The handles bound per call site and label set; they die with the pipeline.
     pub(crate) sites: Sites,
+    /// What its calls' durations are measured with.
+    pub(crate) clock: crate::clock::Clock,
     operation_timeouts: [Duration; OperationType::ALL.len()],
     #[cfg(feature = "prometheus")]
     pub(crate) disabled: bool,
@@ -66,6 +68,7 @@ impl Pipeline {
                 guardrails: SiteMap::new(),
                 bound: SiteMap::new(),
             },
+            clock: crate::clock::Clock::Tsc,
             operation_timeouts: config.operation_timeouts,
             #[cfg(feature = "prometheus")]
             disabled: config.disabled,

@@ -1,7 +1,5 @@
 //! The guard of `#[guardrail_check]`.
 
-use tokio::time::Instant;
-
 use opentelemetry::metrics::{BoundCounter, BoundHistogram};
 use opentelemetry::KeyValue;
 
@@ -66,7 +64,7 @@ pub struct GuardrailCall {
     endpoint: &'static str,
     direction: Direction,
     labels: Labels,
-    started: Instant,
+    started: crate::clock::Started,
     done: bool,
     span: CallSpan,
 }
@@ -92,7 +90,6 @@ impl GuardrailCall {
                 .map(HandlesRef::new)
         });
         GuardrailCall {
-            pipeline,
             endpoint,
             direction,
             labels: match bound {
@@ -103,8 +100,13 @@ impl GuardrailCall {
                 },
             },
             span: spans::guardrail_check(server, tool, direction.as_str(), endpoint),
-            started: Instant::now(),
+            started: crate::clock::Started::now(
+                pipeline
+                    .as_deref()
+                    .map_or(crate::clock::Clock::Tsc, |p| p.clock),
+            ),
             done: false,
+            pipeline,
         }
     }
 

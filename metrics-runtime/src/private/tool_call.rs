@@ -1,8 +1,7 @@
 //! The guard of `#[tool_call]`.
 
-use tokio::time::Instant;
-
 use crate::bound_cache::{CallSite, HandlesRef};
+use crate::clock::{Clock, Started};
 use crate::context;
 use crate::pipeline::{self, PipelineRef};
 use crate::record::{record_unbound, Outcome, Route, ToolCallHandles, ToolCallLabels};
@@ -45,7 +44,7 @@ enum Labels {
 #[must_use]
 pub struct ToolCallGuard {
     labels: Labels,
-    started: Instant,
+    started: Started,
     state: CallState,
     timed_out: bool,
     done: bool,
@@ -85,13 +84,17 @@ impl ToolCallGuard {
             Some(project) => resolve(project),
             None => context::with_current(|c| resolve(c.map_or("unknown", |c| c.project_id()))),
         };
+        let clock = match &labels {
+            Labels::Bound { pipeline, .. } => pipeline.clock,
+            Labels::Owned { pipeline, .. } => pipeline.as_deref().map_or(Clock::Tsc, |p| p.clock),
+        };
         ToolCallGuard {
             labels,
             state: CallState::default(),
             timed_out: false,
             done: false,
             span: spans::tool_call(server, tool),
-            started: Instant::now(),
+            started: Started::now(clock),
         }
     }
 

@@ -10,10 +10,16 @@
 //! adds no entry: each such call takes the admission path and finds the `_other` handles. A
 //! pipeline keeps at most [`MAX_LABEL_SETS`] label sets per handle type; past it, recording
 //! takes the SDK's unbound path (still bounded by the cardinality limit).
+//!
+//! In front of the map, a small direct-mapped table of the label sets used last, indexed by a
+//! cheap fingerprint of the site and the values (a few loads and multiplies, where hashing
+//! the values fully costs more than the rest of a call): a hit compares the values and takes
+//! the handles without touching the map.
 
 use std::hash::{Hash, Hasher};
 use std::marker::PhantomData;
 use std::ptr::NonNull;
+use std::sync::atomic::{AtomicPtr, Ordering};
 
 use foldhash::fast::FixedState;
 
@@ -51,9 +57,90 @@ impl<H> CallSite<H> {
     }
 }
 
+/// Slots of the table in front of the map: a power of two, enough for a thousand label sets
+/// at one site to mostly hit.
+const FRONT_SLOTS: usize = 4096;
+
 /// The handles a pipeline bound for the sites of one handle type.
 pub(crate) struct SiteMap<H> {
-    map: papaya::HashMap<SiteKey, Box<H>, FixedState>,
+    map: papaya::HashMap<SiteKey, Box<Entry<H>>, FixedState>,
+    /// Each slot null or pointing at an entry of `map`.
+    front: Box<[AtomicPtr<Entry<H>>]>,
+}
+
+/// Bound handles with the key they were bound for, so that a hit in the front table can be
+/// checked.
+struct Entry<H> {
+    site: usize,
+    values: Box<[Box<str>]>,
+    handles: H,
+}
+
+impl<H> Entry<H> {
+    #[inline]
+    fn is_for(&self, site: usize, values: &[&str]) -> bool {
+        self.site == site
+            && self.values.len() == values.len()
+            && self
+                .values
+                .iter()
+                .zip(values)
+                .all(|(a, b)| same(a.as_bytes(), b.as_bytes()))
+    }
+}
+
+/// `a == b`, without a call to `memcmp` for the short values labels usually are: up to 16
+/// bytes, two overlapping word compares cover every byte.
+#[inline]
+fn same(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    match n {
+        8..=16 => word(&a[..8]) == word(&b[..8]) && word(&a[n - 8..]) == word(&b[n - 8..]),
+        4..=7 => half(&a[..4]) == half(&b[..4]) && half(&a[n - 4..]) == half(&b[n - 4..]),
+        _ => a == b,
+    }
+}
+
+#[inline]
+fn word(b: &[u8]) -> u64 {
+    u64::from_le_bytes(b.try_into().unwrap_or([0; 8]))
+}
+
+#[inline]
+fn half(b: &[u8]) -> u32 {
+    u32::from_le_bytes(b.try_into().unwrap_or([0; 4]))
+}
+
+/// The first and last bytes of a value as one word (overlapping when short; exact for up to
+/// 16 bytes together with the length).
+#[inline]
+fn ends(b: &[u8]) -> (u64, u64) {
+    let n = b.len();
+    match n {
+        8.. => (word(&b[..8]), word(&b[n - 8..])),
+        4..=7 => (half(&b[..4]) as u64, half(&b[n - 4..]) as u64),
+        1..=3 => (
+            (b[0] as u64) << 16 | (b[n / 2] as u64) << 8 | b[n - 1] as u64,
+            0,
+        ),
+        0 => (0, 0),
+    }
+}
+
+/// A cheap fingerprint of a lookup: the site and each value's length and first and last 8
+/// bytes, mixed. Collisions only cost a trip to the map.
+#[inline]
+fn fingerprint(site: usize, values: &[&str]) -> usize {
+    let mut h = site as u64;
+    for v in values {
+        let (head, tail) = ends(v.as_bytes());
+        h = (h ^ head ^ tail.rotate_left(29) ^ v.len() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        h ^= h >> 29;
+    }
+    h as usize
 }
 
 impl<H> std::fmt::Debug for SiteMap<H> {
@@ -113,6 +200,9 @@ impl<H: Send + Sync> SiteMap<H> {
     pub(crate) fn new() -> Self {
         SiteMap {
             map: papaya::HashMap::builder().hasher(HASHER).build(),
+            front: (0..FRONT_SLOTS)
+                .map(|_| AtomicPtr::new(std::ptr::null_mut()))
+                .collect(),
         }
     }
 
@@ -134,13 +224,27 @@ impl<H: Send + Sync> SiteMap<H> {
             *slot = pipeline.bounds.length(v);
         }
         let values = &values[..labels.len().min(MAX)];
+        let slot = &self.front[fingerprint(site.id(), values) & (FRONT_SLOTS - 1)];
+        let last = slot.load(Ordering::Acquire);
+        if !last.is_null() {
+            // SAFETY: a slot holds null or a pointer to an entry boxed in `self.map`, whose
+            // entries are never removed before the map drops (with `self`, borrowed here).
+            let entry = unsafe { &*last };
+            if entry.is_for(site.id(), values) {
+                return Some(extend(&entry.handles, self));
+            }
+        }
         let map = self.map.pin();
         let key = Lookup {
             site: site.id(),
             values,
         };
-        if let Some(handles) = map.get(&key) {
-            return Some(extend(&**handles, self));
+        if let Some(entry) = map.get(&key) {
+            slot.store(
+                &**entry as *const Entry<H> as *mut Entry<H>,
+                Ordering::Release,
+            );
+            return Some(extend(&entry.handles, self));
         }
         self.bind(pipeline, site, labels, bind)
     }
@@ -162,18 +266,25 @@ impl<H: Send + Sync> SiteMap<H> {
             site: site.id(),
             values: &admitted,
         };
-        if let Some(handles) = map.get(&lookup) {
-            return Some(extend(&**handles, self));
+        if let Some(entry) = map.get(&lookup) {
+            return Some(extend(&entry.handles, self));
         }
         if map.len() >= MAX_LABEL_SETS {
             return None;
         }
+        let values: Box<[Box<str>]> = admitted.iter().map(|v| Box::<str>::from(*v)).collect();
         let key = SiteKey {
             site: site.id(),
-            values: admitted.iter().map(|v| Box::<str>::from(*v)).collect(),
+            values: values.clone(),
         };
-        let handles = map.get_or_insert_with(key, || Box::new(bind(pipeline, &admitted)));
-        Some(extend(&**handles, self))
+        let entry = map.get_or_insert_with(key, || {
+            Box::new(Entry {
+                site: site.id(),
+                values,
+                handles: bind(pipeline, &admitted),
+            })
+        });
+        Some(extend(&entry.handles, self))
     }
 }
 
@@ -213,6 +324,22 @@ fn extend<'p, H>(handles: &H, _owner: &'p SiteMap<H>) -> &'p H {
 mod tests {
     use super::*;
     use crate::config::Config;
+
+    #[test]
+    fn same_tells_every_differing_byte_at_every_length() {
+        for n in 0..40usize {
+            let a: Vec<u8> = (0..n as u8).map(|i| b'a' + i % 26).collect();
+            assert!(same(&a, &a.clone()), "length {n}");
+            for i in 0..n {
+                let mut b = a.clone();
+                b[i] ^= 0x20;
+                assert!(!same(&a, &b), "length {n}, byte {i}");
+            }
+            let mut longer = a.clone();
+            longer.push(b'x');
+            assert!(!same(&a, &longer), "length {n} against {}", n + 1);
+        }
+    }
 
     fn pipeline(budget: usize) -> Pipeline {
         let config = Config::builder()

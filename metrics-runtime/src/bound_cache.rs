@@ -69,23 +69,53 @@ pub(crate) struct SiteMap<H> {
 }
 
 /// Bound handles with the key they were bound for, so that a hit in the front table can be
-/// checked.
+/// checked. The values are stored end to end in one allocation, so that the check touches
+/// few cache lines when many label sets take turns.
 struct Entry<H> {
     site: usize,
-    values: Box<[Box<str>]>,
+    /// Where each value ends in `joined`; unused slots past `count`.
+    ends: [u32; MAX_VALUES],
+    count: usize,
+    joined: Box<str>,
     handles: H,
 }
 
+/// The most label values a site binds (tool calls have 3).
+const MAX_VALUES: usize = 4;
+
 impl<H> Entry<H> {
+    fn new(site: usize, values: &[&str], handles: H) -> Self {
+        debug_assert!(values.len() <= MAX_VALUES);
+        let mut ends = [0u32; MAX_VALUES];
+        let mut joined = String::with_capacity(values.iter().map(|v| v.len()).sum());
+        for (end, v) in ends.iter_mut().zip(values) {
+            joined.push_str(v);
+            *end = u32::try_from(joined.len()).unwrap_or(u32::MAX);
+        }
+        Entry {
+            site,
+            ends,
+            count: values.len().min(MAX_VALUES),
+            joined: joined.into_boxed_str(),
+            handles,
+        }
+    }
+
     #[inline]
     fn is_for(&self, site: usize, values: &[&str]) -> bool {
-        self.site == site
-            && self.values.len() == values.len()
-            && self
-                .values
-                .iter()
-                .zip(values)
-                .all(|(a, b)| same(a.as_bytes(), b.as_bytes()))
+        if self.site != site || self.count != values.len() {
+            return false;
+        }
+        let joined = self.joined.as_bytes();
+        let mut start = 0;
+        for (end, v) in self.ends.iter().zip(values) {
+            let end = *end as usize;
+            match joined.get(start..end) {
+                Some(stored) if same(stored, v.as_bytes()) => start = end,
+                _ => return false,
+            }
+        }
+        true
     }
 }
 
@@ -217,7 +247,7 @@ impl<H: Send + Sync> SiteMap<H> {
         labels: &[(&'static str, &str)],
         bind: impl FnOnce(&Pipeline, &[&str]) -> H,
     ) -> Option<&'p H> {
-        const MAX: usize = 4;
+        const MAX: usize = MAX_VALUES;
         debug_assert!(labels.len() <= MAX);
         let mut values = [""; MAX];
         for (slot, (_, v)) in values.iter_mut().zip(labels) {
@@ -272,17 +302,12 @@ impl<H: Send + Sync> SiteMap<H> {
         if map.len() >= MAX_LABEL_SETS {
             return None;
         }
-        let values: Box<[Box<str>]> = admitted.iter().map(|v| Box::<str>::from(*v)).collect();
         let key = SiteKey {
             site: site.id(),
-            values: values.clone(),
+            values: admitted.iter().map(|v| Box::<str>::from(*v)).collect(),
         };
         let entry = map.get_or_insert_with(key, || {
-            Box::new(Entry {
-                site: site.id(),
-                values,
-                handles: bind(pipeline, &admitted),
-            })
+            Box::new(Entry::new(site.id(), &admitted, bind(pipeline, &admitted)))
         });
         Some(extend(&entry.handles, self))
     }

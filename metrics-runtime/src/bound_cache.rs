@@ -19,7 +19,7 @@
 use std::hash::{Hash, Hasher};
 use std::marker::PhantomData;
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicPtr, Ordering};
+use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 
 use foldhash::fast::FixedState;
 
@@ -65,7 +65,17 @@ const FRONT_SLOTS: usize = 4096;
 pub(crate) struct SiteMap<H> {
     map: papaya::HashMap<SiteKey, Box<Entry<H>>, FixedState>,
     /// Each slot null or pointing at an entry of `map`.
-    front: Box<[AtomicPtr<Entry<H>>]>,
+    front: Box<[Slot<H>]>,
+}
+
+/// A front-table slot: the entry used last under this index, and the full fingerprint it was
+/// stored with, checked before the entry is read (so that a slot of another label set costs
+/// no trip to that entry's memory). The two are written one after the other, not together: a
+/// reader may pair a fingerprint with another entry, which the entry's own check then
+/// refuses.
+struct Slot<H> {
+    fingerprint: AtomicUsize,
+    entry: AtomicPtr<Entry<H>>,
 }
 
 /// Bound handles with the key they were bound for, so that a hit in the front table can be
@@ -231,7 +241,10 @@ impl<H: Send + Sync> SiteMap<H> {
         SiteMap {
             map: papaya::HashMap::builder().hasher(HASHER).build(),
             front: (0..FRONT_SLOTS)
-                .map(|_| AtomicPtr::new(std::ptr::null_mut()))
+                .map(|_| Slot {
+                    fingerprint: AtomicUsize::new(0),
+                    entry: AtomicPtr::new(std::ptr::null_mut()),
+                })
                 .collect(),
         }
     }
@@ -254,9 +267,10 @@ impl<H: Send + Sync> SiteMap<H> {
             *slot = pipeline.bounds.length(v);
         }
         let values = &values[..labels.len().min(MAX)];
-        let slot = &self.front[fingerprint(site.id(), values) & (FRONT_SLOTS - 1)];
-        let last = slot.load(Ordering::Acquire);
-        if !last.is_null() {
+        let print = fingerprint(site.id(), values);
+        let slot = &self.front[print & (FRONT_SLOTS - 1)];
+        let last = slot.entry.load(Ordering::Acquire);
+        if !last.is_null() && slot.fingerprint.load(Ordering::Relaxed) == print {
             // SAFETY: a slot holds null or a pointer to an entry boxed in `self.map`, whose
             // entries are never removed before the map drops (with `self`, borrowed here).
             let entry = unsafe { &*last };
@@ -270,7 +284,8 @@ impl<H: Send + Sync> SiteMap<H> {
             values,
         };
         if let Some(entry) = map.get(&key) {
-            slot.store(
+            slot.fingerprint.store(print, Ordering::Relaxed);
+            slot.entry.store(
                 &**entry as *const Entry<H> as *mut Entry<H>,
                 Ordering::Release,
             );

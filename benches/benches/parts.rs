@@ -27,6 +27,8 @@ fn parts(c: &mut Criterion) {
     let mut g = c.benchmark_group("parts");
     g.bench_function("std_instant_now", |b| b.iter(std::time::Instant::now));
     g.bench_function("tokio_instant_now", |b| b.iter(tokio::time::Instant::now));
+    let tsc = quanta::Clock::new();
+    g.bench_function("tsc_clock_raw", |b| b.iter(|| tsc.raw()));
     g.bench_function("bound_counter_add", |b| b.iter(|| bc.add(black_box(1))));
     g.bench_function("bound_histogram_record", |b| {
         b.iter(|| bh.record(black_box(0.01)))

@@ -121,3 +121,44 @@ fn other_errors_are_labelled_by_the_name_their_signature_writes() {
         1
     );
 }
+
+#[derive(Debug, mcp_gateway_metrics::ErrorType)]
+enum Many {
+    First,
+    Second,
+    Third,
+    Fourth,
+    Fifth,
+    Sixth,
+}
+
+#[tool_call(server = "s", tool = "many")]
+fn fail_with(error: Many) -> Result<(), Many> {
+    Err(error)
+}
+
+/// A label set keeps bound failure counters for its first few error types; the others take
+/// the lookup path. Every failure is counted under its own error type either way.
+#[test]
+fn every_error_type_of_a_label_set_is_counted() {
+    let meter = TestMeter::new();
+    for round in 1..=3 {
+        for error in [
+            Many::First,
+            Many::Second,
+            Many::Third,
+            Many::Fourth,
+            Many::Fifth,
+            Many::Sixth,
+        ] {
+            fail_with(error).unwrap_err();
+        }
+        for error_type in ["first", "second", "third", "fourth", "fifth", "sixth"] {
+            assert_eq!(failures(&meter, "many", error_type), round, "{error_type}");
+        }
+    }
+    assert_eq!(
+        meter.counter("enkrypt_tool_calls_total", &[("tool_name", "many")]),
+        18
+    );
+}

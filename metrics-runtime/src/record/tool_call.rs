@@ -6,6 +6,7 @@
 //! error_type) + the calls ended as [`Outcome::Blocked`]. Every call is counted once, when it
 //! ends, together with its outcome and its duration, so the counts never disagree mid-call.
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use opentelemetry::metrics::{BoundCounter, BoundHistogram};
@@ -62,7 +63,14 @@ pub struct ToolCallHandles {
     calls: BoundCounter<u64>,
     success: BoundCounter<u64>,
     duration: BoundHistogram<f64>,
+    /// The failure counters of the first error types this label set failed with: the error
+    /// path records with one more atomic add, not a second label-set lookup. Bound once each,
+    /// never replaced (so a reader never sees one freed); other error types take the lookup.
+    failures: [OnceLock<(Box<str>, BoundCounter<u64>)>; FAILURE_SLOTS],
 }
+
+/// How many error types a label set keeps bound failure counters for.
+const FAILURE_SLOTS: usize = 4;
 
 impl ToolCallHandles {
     /// Binds the handles of admitted values: server, tool, project.
@@ -82,7 +90,38 @@ impl ToolCallHandles {
             duration: p
                 .instruments
                 .bind_histogram(Metric::ToolCallDuration, &pair),
+            failures: Default::default(),
         }
+    }
+
+    /// The failure counter of `error_type` for this label set, bound on first use while a
+    /// slot is free.
+    #[inline]
+    fn failure(&self, p: &Pipeline, error_type: &str) -> Option<&BoundCounter<u64>> {
+        // `error_type` is not a request key: bounding its length is all admission does.
+        let error_type = p.bounds.length(error_type);
+        for slot in &self.failures {
+            match slot.get() {
+                Some((bound_for, counter)) if **bound_for == *error_type => return Some(counter),
+                Some(_) => continue,
+                None => {
+                    let (bound_for, counter) = slot.get_or_init(|| {
+                        let attrs = [
+                            KeyValue::new("server_name", self.server.to_string()),
+                            KeyValue::new("tool_name", self.tool.to_string()),
+                            KeyValue::new("error_type", error_type.to_owned()),
+                        ];
+                        let counter = p.instruments.bind_counter(Metric::ToolCallFailure, &attrs);
+                        (error_type.into(), counter)
+                    });
+                    // Another thread may have bound the slot for another error type first.
+                    if **bound_for == *error_type {
+                        return Some(counter);
+                    }
+                }
+            }
+        }
+        None
     }
 
     /// The handles of `labels` at `site`, owned by `p`. `None` when `p` holds too many label
@@ -118,6 +157,12 @@ impl ToolCallHandles {
         self.calls.add(1);
         match outcome {
             Outcome::Success => self.success.add(1),
+            Outcome::Failure { error_type } if route == Route::Cached => {
+                match self.failure(p, error_type) {
+                    Some(counter) => counter.add(1),
+                    None => failure(route, Some(p), &self.server, &self.tool, error_type),
+                }
+            }
             other => record_outcome(route, Some(p), &self.server, &self.tool, other, count_block),
         }
         self.duration.record(duration.as_secs_f64());

@@ -34,6 +34,29 @@ fn program(block: &str) -> String {
     }
 }
 
+/// `cargo <args>` on the crate at `krate`, with the workspace's lockfile (so that it builds
+/// with the versions tested here) and one target directory for every adopter crate; panics
+/// with cargo's output, saying `what` failed, unless it succeeds. Returns its stdout.
+fn cargo(root: &Path, krate: &Path, args: &[&str], what: &str) -> String {
+    std::fs::copy(root.join("Cargo.lock"), krate.join("Cargo.lock")).unwrap();
+    let output = Command::new(env!("CARGO"))
+        .args(args)
+        .arg("--quiet")
+        .arg("--manifest-path")
+        .arg(krate.join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(root.join("target").join("adopter"))
+        .env_remove("RUSTFLAGS")
+        .output()
+        .expect("cargo runs");
+    assert!(
+        output.status.success(),
+        "{what}:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
 #[test]
 fn a_fresh_crate_builds_the_readme_examples_with_the_readme_dependency_line() {
     let root = repo();
@@ -72,21 +95,11 @@ fn a_fresh_crate_builds_the_readme_examples_with_the_readme_dependency_line() {
         )
         .unwrap();
     }
-    // The workspace's lockfile, so that the crate builds with the versions tested here.
-    std::fs::copy(root.join("Cargo.lock"), krate.join("Cargo.lock")).unwrap();
-
-    let output = Command::new(env!("CARGO"))
-        .args(["build", "--quiet", "--examples", "--manifest-path"])
-        .arg(krate.join("Cargo.toml"))
-        .arg("--target-dir")
-        .arg(Path::new(&root).join("target").join("adopter"))
-        .env_remove("RUSTFLAGS")
-        .output()
-        .expect("cargo runs");
-    assert!(
-        output.status.success(),
-        "the README examples do not build in a fresh crate:\n{}",
-        String::from_utf8_lossy(&output.stderr)
+    cargo(
+        &root,
+        &krate,
+        &["build", "--examples"],
+        "the README examples do not build in a fresh crate",
     );
     for i in 0..examples.len() {
         let built = root
@@ -134,22 +147,11 @@ fn main() {
 "#,
     )
     .unwrap();
-    std::fs::copy(root.join("Cargo.lock"), krate.join("Cargo.lock")).unwrap();
-    let output = Command::new(env!("CARGO"))
-        .args(["run", "--quiet", "--manifest-path"])
-        .arg(krate.join("Cargo.toml"))
-        .arg("--target-dir")
-        .arg(Path::new(&root).join("target").join("adopter"))
-        .env_remove("RUSTFLAGS")
-        .output()
-        .expect("cargo runs");
-    assert!(
-        output.status.success(),
-        "a crate with a renamed dependency does not build or run:\n{}",
-        String::from_utf8_lossy(&output.stderr)
+    let stdout = cargo(
+        &root,
+        &krate,
+        &["run"],
+        "a crate with a renamed dependency does not build or run",
     );
-    assert_eq!(
-        String::from_utf8_lossy(&output.stdout).trim(),
-        "calls=1 operations=1"
-    );
+    assert_eq!(stdout.trim(), "calls=1 operations=1");
 }

@@ -6,6 +6,10 @@
 //! do not see each other's values. For a future that may move between threads (a
 //! multi-threaded tokio runtime), wrap it in [`TestMeter::scope`].
 //!
+//! Calls recorded in a test meter are timed on tokio's clock (a live pipeline reads the CPU's
+//! time-stamp counter), so under `#[tokio::test(start_paused = true)]` their durations are
+//! exactly the time the test advanced.
+//!
 //! ```
 //! use mcp_gateway_metrics::{record, testing::TestMeter, CacheType};
 //!

@@ -282,6 +282,16 @@ fn generate(plan: Plan, mut func: Func) -> TokenStream {
                 }
             }
         };
+        if output.is_none() && runs_async {
+            // `async fn .. -> !`: the awaited body never completes; the statement after it
+            // gives the function its type and is never reached.
+            return generated! {
+                #prologue
+                let _ = #run;
+                #[allow(unreachable_code)]
+                #p::never_returned();
+            };
+        }
         if output.is_none() {
             // `-> !`: nothing after the body runs; the guards record how it ended (a panic)
             // when they are dropped.

@@ -208,6 +208,7 @@ impl Func {
         }
         let body = std::mem::replace(&mut *self.item.block, syn::parse_quote!({}));
         let run = match (&output, self.shape) {
+            (None, Shape::Async) => generated!(async move #body.await),
             (None, _) => generated!(#body),
             (Some(_), Shape::Async) => generated!(async move { #fake_return #body }.await),
             (Some(_), _) if self.is_track_caller() => labeled_block(body, runtime),

@@ -117,3 +117,10 @@ impl<T: LabelValue + ?Sized> LabelValue for &mut T {
 pub fn label<T: LabelValue + ?Sized>(v: &T) -> &str {
     v.label_value()
 }
+
+/// The end of an instrumented `async fn .. -> !` after its body, which never completes: gives
+/// the function its type; never called.
+#[cold]
+pub fn never_returned() -> ! {
+    unreachable!("an async fn returning `!` completed")
+}

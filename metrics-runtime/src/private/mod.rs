@@ -16,7 +16,7 @@ pub use crate::spans::{enter, instrument};
 pub(crate) use call_scope::inside_call;
 pub use call_scope::{in_call, CallScope, CallState, InCall};
 pub use classify::{Classified, Classify, ViaAnything, ViaErrorType, ViaTypeName};
-pub use flow::{label, once, Branch, FromResidual, LabelValue};
+pub use flow::{label, never_returned, once, Branch, FromResidual, LabelValue};
 pub use guardrail::{
     guardrail_finish, GuardrailCall, GuardrailHandles, GuardrailResult, GuardrailSite,
 };

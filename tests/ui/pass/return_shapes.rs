@@ -59,6 +59,11 @@ fn never(code: i32) -> ! {
     std::process::exit(code)
 }
 
+#[tool_call(server = "s", tool = "never_async")]
+async fn never_async(code: i32) -> ! {
+    std::process::exit(code)
+}
+
 /// A plain function that returns a boxed future: not an `#[async_trait]` method, so the call
 /// is the creation of the future, a success.
 #[tool_call(server = "s", tool = "pinned")]
@@ -169,5 +174,8 @@ async fn main() {
     );
     if calls("never") > 0 {
         never(1);
+    }
+    if calls("never_async") > 0 {
+        never_async(1).await;
     }
 }

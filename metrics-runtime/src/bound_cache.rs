@@ -428,4 +428,46 @@ mod tests {
         assert_eq!(binds, 4, "p1 twice (two sites), p2, and _other once");
         assert_eq!(map.map.len(), 4);
     }
+
+    /// The front table's `unsafe` read, stressed: threads look up more label sets than the
+    /// table has slots, on two sites, so slots are overwritten while others read them; every
+    /// lookup must return the handles bound for exactly its own site and values.
+    #[test]
+    fn front_table_hits_are_always_the_right_handles_under_concurrent_overwrites() {
+        static A: CallSite<String> = CallSite::new();
+        static B: CallSite<String> = CallSite::new();
+        let p = pipeline(2);
+        let map = SiteMap::<String>::new();
+        let label_sets = FRONT_SLOTS + FRONT_SLOTS / 2;
+        std::thread::scope(|scope| {
+            for thread in 0..4usize {
+                let (p, map) = (&p, &map);
+                scope.spawn(move || {
+                    for round in 0..3 {
+                        for i in 0..label_sets {
+                            // Each thread walks the sets in its own order.
+                            let i = (i * (2 * thread + 1) + round) % label_sets;
+                            let (site, name) = if i.is_multiple_of(2) {
+                                (&A, "a")
+                            } else {
+                                (&B, "b")
+                            };
+                            // Both sites see every tool name.
+                            let tool = format!("tool-{}", i / 2);
+                            let got = map
+                                .get_or_bind(
+                                    p,
+                                    site,
+                                    &[("server_name", "s"), ("tool_name", &tool)],
+                                    |_, v| format!("{name}:{}", v.join("/")),
+                                )
+                                .expect("under the label-set cap");
+                            assert_eq!(*got, format!("{name}:s/{tool}"));
+                        }
+                    }
+                });
+            }
+        });
+        assert_eq!(map.map.len(), label_sets);
+    }
 }

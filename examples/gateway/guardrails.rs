@@ -153,18 +153,17 @@ pub fn check_size(args: &JsonObject) -> Result<(), GatewayError> {
 /// throughput).
 pub const INLINE_GUARDED_BYTES: usize = 16 * 1024;
 
-/// Runs a detector's CPU work over `bytes` of text: in place when it is small, else on tokio's
-/// blocking pool, where it never holds an async worker (other calls go on while it runs) and
-/// the enforced `#[timeout_op]` deadline of the check cuts off the wait for it (the work
-/// itself is bounded by [`MAX_GUARDED_BYTES`] and linear, so it ends soon after). A detector
-/// that panics panics the check, which records it as a crash.
-async fn off_the_workers<T: Send + 'static>(
-    bytes: usize,
-    work: impl FnOnce() -> T + Send + 'static,
-) -> T {
-    if bytes <= INLINE_GUARDED_BYTES {
-        return work();
-    }
+/// Whether `bytes` of text are checked in place rather than on the blocking pool.
+fn in_place(bytes: usize) -> bool {
+    bytes <= INLINE_GUARDED_BYTES
+}
+
+/// Runs a detector's CPU work (over more than [`INLINE_GUARDED_BYTES`] of text, on owned
+/// copies) on tokio's blocking pool, where it never holds an async worker (other calls go on
+/// while it runs) and the enforced `#[timeout_op]` deadline of the check cuts off the wait
+/// for it (the work itself is bounded by [`MAX_GUARDED_BYTES`] and linear, so it ends soon
+/// after). A detector that panics panics the check, which records it as a crash.
+async fn on_blocking_pool<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
     match tokio::task::spawn_blocking(work).await {
         Ok(value) => value,
         Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
@@ -193,9 +192,11 @@ pub async fn redact_pii(
     tool_name: &str,
     args: &JsonObject,
 ) -> Result<Redaction, GatewayError> {
-    let bytes = text_bytes(args);
     let args = args.clone();
-    Ok(off_the_workers(bytes, move || redact_all(args)).await)
+    if in_place(text_bytes(&args)) {
+        return Ok(redact_all(args));
+    }
+    Ok(on_blocking_pool(move || redact_all(args)).await)
 }
 
 fn redact_all(args: JsonObject) -> Redaction {
@@ -228,8 +229,11 @@ pub async fn check_input(
     text: &str,
     policy: &SidePolicy,
 ) -> Result<GuardrailVerdict, GatewayError> {
+    if in_place(text.len()) {
+        return Ok(detect_input(text, policy));
+    }
     let (text, policy) = (text.to_owned(), policy.clone());
-    Ok(off_the_workers(text.len(), move || detect_input(&text, &policy)).await)
+    Ok(on_blocking_pool(move || detect_input(&text, &policy)).await)
 }
 
 fn detect_input(text: &str, policy: &SidePolicy) -> GuardrailVerdict {
@@ -261,9 +265,11 @@ pub async fn check_output(
     answer: &str,
     policy: &SidePolicy,
 ) -> Result<GuardrailVerdict, GatewayError> {
-    let bytes = request.len() + answer.len();
+    if in_place(request.len() + answer.len()) {
+        return Ok(detect_output(request, answer, policy));
+    }
     let (request, answer, policy) = (request.to_owned(), answer.to_owned(), policy.clone());
-    Ok(off_the_workers(bytes, move || detect_output(&request, &answer, &policy)).await)
+    Ok(on_blocking_pool(move || detect_output(&request, &answer, &policy)).await)
 }
 
 fn detect_output(request: &str, answer: &str, policy: &SidePolicy) -> GuardrailVerdict {

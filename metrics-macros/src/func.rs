@@ -28,7 +28,7 @@ pub struct Func {
 impl Func {
     /// Parses the item, refusing what is not an instrumentable function.
     pub fn parse(tokens: TokenStream, macro_name: &str) -> syn::Result<Func> {
-        let item = match syn::parse2::<Item>(tokens.clone()) {
+        let mut item = match syn::parse2::<Item>(tokens.clone()) {
             Ok(Item::Fn(f)) => f,
             parsed => {
                 // A trait method without a body parses as an opaque item.
@@ -66,7 +66,7 @@ impl Func {
         let shape = if item.sig.asyncness.is_some() {
             Shape::Async
         } else if boxed_future_output(&item.sig.output).is_some()
-            && async_trait_block(&item.block).is_some()
+            && async_trait_block(&mut item.block).is_some()
         {
             Shape::AsyncTrait
         } else {
@@ -200,7 +200,7 @@ impl Func {
             .as_ref()
             .map(|ty| fake_return_edge(ty, self.output_span()));
         if self.shape == Shape::AsyncTrait {
-            let inner = async_trait_block_mut(&mut self.item.block).expect("checked by parse");
+            let inner = async_trait_block(&mut self.item.block).expect("checked by parse");
             let body = std::mem::replace(inner, syn::parse_quote!({}));
             let wrapped = wrap(generated!(async move { #fake_return #body }.await));
             *inner = syn::parse2(generated!({ #wrapped })).expect("a block");
@@ -259,8 +259,8 @@ fn boxed_future_output(output: &ReturnType) -> Option<Type> {
 }
 
 /// The block inside a final `Box::pin(async move { .. })`, as `#[async_trait]` writes it.
-fn async_trait_block(block: &Block) -> Option<&Block> {
-    let Some(Stmt::Expr(Expr::Call(call), None)) = block.stmts.last() else {
+fn async_trait_block(block: &mut Block) -> Option<&mut Block> {
+    let Some(Stmt::Expr(Expr::Call(call), None)) = block.stmts.last_mut() else {
         return None;
     };
     let Expr::Path(path) = &*call.func else {
@@ -275,18 +275,8 @@ fn async_trait_block(block: &Block) -> Option<&Block> {
     if !segments.ends_with(&["Box".to_string(), "pin".to_string()]) || call.args.len() != 1 {
         return None;
     }
-    match call.args.first() {
-        Some(Expr::Async(block)) if block.capture.is_some() => Some(&block.block),
-        _ => None,
-    }
-}
-
-fn async_trait_block_mut(block: &mut Block) -> Option<&mut Block> {
-    let Some(Stmt::Expr(Expr::Call(call), None)) = block.stmts.last_mut() else {
-        return None;
-    };
     match call.args.first_mut() {
-        Some(Expr::Async(block)) => Some(&mut block.block),
+        Some(Expr::Async(block)) if block.capture.is_some() => Some(&mut block.block),
         _ => None,
     }
 }

@@ -3,6 +3,7 @@
 //! test may route its thread's recordings to its own pipeline (see [`crate::testing`]).
 
 use std::cell::RefCell;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -157,6 +158,18 @@ thread_local! {
     static OVERRIDE: RefCell<Vec<Arc<Pipeline>>> = const { RefCell::new(Vec::new()) };
 }
 
+/// How many test meters are current on some thread, all threads together. While none is (a
+/// service in production), finding the current pipeline reads no thread-local. A thread that
+/// pushed an entry sees its own increment (every change is a read-modify-write of this one
+/// atomic), so a relaxed load is enough.
+static OVERRIDES: AtomicUsize = AtomicUsize::new(0);
+
+/// Whether this thread may have a test meter current.
+#[inline]
+fn may_be_overridden() -> bool {
+    OVERRIDES.load(Ordering::Relaxed) != 0
+}
+
 /// Installs `pipeline` as the process's pipeline and replays what was recorded before.
 pub(crate) fn install_global(pipeline: Arc<Pipeline>) -> Result<(), Arc<Pipeline>> {
     pending::install(|| {
@@ -180,6 +193,9 @@ pub(crate) fn global() -> Option<&'static Arc<Pipeline>> {
 pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Arc<Pipeline>>) -> R) -> R {
     if cfg!(not(feature = "instrument")) {
         return f(None);
+    }
+    if !may_be_overridden() {
+        return f(GLOBAL.get());
     }
     let mut f = Some(f);
     let mut call = |p: Option<&Arc<Pipeline>>| (f.take().expect("called once"))(p);
@@ -218,6 +234,9 @@ pub(crate) fn current() -> Option<PipelineRef> {
     if cfg!(not(feature = "instrument")) {
         return None;
     }
+    if !may_be_overridden() {
+        return GLOBAL.get().map(|p| PipelineRef::Global(p));
+    }
     let local = OVERRIDE
         .try_with(|o| o.try_borrow().ok().and_then(|o| o.last().cloned()))
         .ok()
@@ -240,6 +259,7 @@ pub(crate) fn record(metric: Metric, value: Measurement, attrs: &[KeyValue]) {
 pub(crate) fn push_override(pipeline: &Arc<Pipeline>) {
     let _ = OVERRIDE.try_with(|o| {
         if let Ok(mut stack) = o.try_borrow_mut() {
+            OVERRIDES.fetch_add(1, Ordering::Relaxed);
             stack.push(Arc::clone(pipeline));
         }
     });
@@ -252,6 +272,7 @@ pub(crate) fn remove_override(pipeline: &Arc<Pipeline>) {
         if let Ok(mut stack) = o.try_borrow_mut() {
             if let Some(i) = stack.iter().rposition(|p| Arc::ptr_eq(p, pipeline)) {
                 stack.remove(i);
+                OVERRIDES.fetch_sub(1, Ordering::Relaxed);
             }
         }
     });

@@ -239,7 +239,12 @@ impl papaya::Equivalent<SiteKey> for Lookup<'_> {
 impl<H: Send + Sync> SiteMap<H> {
     pub(crate) fn new() -> Self {
         SiteMap {
-            map: papaya::HashMap::builder().hasher(HASHER).build(),
+            // Blocking resizes: an incremental one finishes only as later inserts copy the
+            // rest, so after the last insert lookups could keep probing the old table.
+            map: papaya::HashMap::builder()
+                .hasher(HASHER)
+                .resize_mode(papaya::ResizeMode::Blocking)
+                .build(),
             front: (0..FRONT_SLOTS)
                 .map(|_| Slot {
                     fingerprint: AtomicUsize::new(0),

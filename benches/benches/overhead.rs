@@ -2,14 +2,18 @@
 //!
 //! - `tool_call/floor`: what any instrumentation must at least do, a clock pair around the
 //!   body and three relaxed atomic adds (calls, success, a histogram bucket);
+//! - `tool_call/sdk_floor`: what any instrumentation through the OpenTelemetry SDK must at least
+//!   do, the macro's clock pair and the same three records on handles bound in advance;
 //! - `tool_call/bare`: the function alone;
 //! - `tool_call/macro`: `#[tool_call]`, success, server and tool labels from arguments;
 //! - `tool_call/macro_error`: the same call returning an error (`error_type` from the
 //!   derived `ErrorType`);
 //! - `tool_call/labels_1000` and `labels_10000`: the macro with that many distinct tool names
-//!   cycling;
+//!   cycling; `sdk_floor_labels_1000`: the SDK floor with as many label sets, bound in advance;
 //! - `tool_call/two_threads`: the macro on two threads at once with the same labels (time per
-//!   call per thread);
+//!   call per thread); `floor_two_threads`, `sdk_floor_two_threads`,
+//!   `hand_written_otel_two_threads` and `prometheus_client_two_threads`: the same contention
+//!   for the floors and the peers;
 //! - `tool_call/hand_written_otel`: the same three instruments and attributes by hand;
 //! - `tool_call/metrics_crate`: the `metrics` crate with its Prometheus exporter's recorder;
 //! - `tool_call/prometheus_client`: `prometheus-client` families with the same labels;
@@ -174,6 +178,64 @@ impl PrometheusClient {
     }
 }
 
+/// The least any instrumentation through the OpenTelemetry SDK costs: the clock pair the macro
+/// reads (the time-stamp counter) and the same three records on handles bound in advance, with
+/// no label lookup and no outcome handling. One set of handles per label set.
+struct SdkFloor {
+    clock: quanta::Clock,
+    handles: Vec<SdkHandles>,
+}
+
+struct SdkHandles {
+    calls: opentelemetry::metrics::BoundCounter<u64>,
+    success: opentelemetry::metrics::BoundCounter<u64>,
+    duration: opentelemetry::metrics::BoundHistogram<f64>,
+}
+
+impl SdkFloor {
+    fn new(provider: &SdkMeterProvider, tools: &[&str]) -> Self {
+        let meter = provider.meter("sdk-floor");
+        let calls = meter.u64_counter("enkrypt_tool_calls_total").build();
+        let success = meter.u64_counter("enkrypt_tool_call_success_total").build();
+        let duration = meter
+            .f64_histogram("enkrypt_tool_call_duration_seconds")
+            .with_boundaries(BUCKETS.to_vec())
+            .build();
+        let handles = tools
+            .iter()
+            .map(|tool| {
+                let server = KeyValue::new("server_name", "github");
+                let tool = KeyValue::new("tool_name", tool.to_string());
+                let project = KeyValue::new("project_id", "unknown");
+                SdkHandles {
+                    calls: calls.bind(&[server.clone(), tool.clone(), project]),
+                    success: success.bind(&[server.clone(), tool.clone()]),
+                    duration: duration.bind(&[server, tool]),
+                }
+            })
+            .collect();
+        SdkFloor {
+            clock: quanta::Clock::new(),
+            handles,
+        }
+    }
+
+    /// A call recorded with the `label_set`th handles.
+    #[inline(never)]
+    fn call(&self, label_set: usize, server_name: &str, tool_name: &str) -> Result<usize, Error> {
+        let started = self.clock.raw();
+        let result = body(server_name, tool_name);
+        let elapsed = self.clock.delta(started, self.clock.raw());
+        let h = &self.handles[label_set];
+        h.calls.add(1);
+        if result.is_ok() {
+            h.success.add(1);
+        }
+        h.duration.record(elapsed.as_secs_f64());
+        result
+    }
+}
+
 /// What a careful hand-written version records: the same instruments and attributes.
 struct HandWritten {
     calls: Counter<u64>,
@@ -243,6 +305,22 @@ const LABELS: [(&str, &str); 4] = [
     ("slack", "post_message"),
 ];
 
+/// Runs `call` `iters` times on this thread and on another at once; the slower thread's time.
+fn on_two_threads(iters: u64, call: impl Fn() -> Result<usize, Error> + Sync) -> Duration {
+    let run = || {
+        let started = Instant::now();
+        for _ in 0..iters {
+            let _ = black_box(call());
+        }
+        started.elapsed()
+    };
+    std::thread::scope(|s| {
+        let other = s.spawn(run);
+        let mine = run();
+        mine.max(other.join().expect("the other thread runs"))
+    })
+}
+
 fn tool_call_overhead(c: &mut Criterion) {
     let _metrics = mcp_gateway_metrics::Config::builder()
         .serve_prometheus(false)
@@ -265,6 +343,7 @@ fn tool_call_overhead(c: &mut Criterion) {
             .collect()
     };
     let (many, more) = (names(1_000), names(10_000));
+    let sdk_floor = SdkFloor::new(&provider, &many);
 
     let mut group = c.benchmark_group("tool_call");
     let mut i = 0usize;
@@ -276,6 +355,12 @@ fn tool_call_overhead(c: &mut Criterion) {
         b.iter(|| {
             let (s, t) = next();
             floor.call(black_box(s), black_box(t))
+        })
+    });
+    group.bench_function("sdk_floor", |b| {
+        b.iter(|| {
+            let (s, t) = next();
+            sdk_floor.call(0, black_box(s), black_box(t))
         })
     });
     group.bench_function("bare", |b| {
@@ -305,18 +390,48 @@ fn tool_call_overhead(c: &mut Criterion) {
             })
         });
     }
+    // The same labels on two threads at once, time per call per thread: the macro, and the
+    // floor and the peers under the same contention.
+    let mut k = 0usize;
+    group.bench_function("sdk_floor_labels_1000", |b| {
+        b.iter(|| {
+            k = (k + 1) % many.len();
+            sdk_floor.call(k, black_box("github"), black_box(many[k]))
+        })
+    });
     group.bench_function("two_threads", |b| {
         b.iter_custom(|iters| {
-            let run = move || {
-                let started = Instant::now();
-                for _ in 0..iters {
-                    let _ = instrumented(black_box("github"), black_box("create_issue"));
-                }
-                started.elapsed()
-            };
-            let other = std::thread::spawn(run);
-            let mine = run();
-            mine.max(other.join().expect("the other thread runs"))
+            on_two_threads(iters, || {
+                instrumented(black_box("github"), black_box("create_issue"))
+            })
+        })
+    });
+    group.bench_function("floor_two_threads", |b| {
+        b.iter_custom(|iters| {
+            on_two_threads(iters, || {
+                floor.call(black_box("github"), black_box("create_issue"))
+            })
+        })
+    });
+    group.bench_function("sdk_floor_two_threads", |b| {
+        b.iter_custom(|iters| {
+            on_two_threads(iters, || {
+                sdk_floor.call(0, black_box("github"), black_box("create_issue"))
+            })
+        })
+    });
+    group.bench_function("hand_written_otel_two_threads", |b| {
+        b.iter_custom(|iters| {
+            on_two_threads(iters, || {
+                hand.call(black_box("github"), black_box("create_issue"), "unknown")
+            })
+        })
+    });
+    group.bench_function("prometheus_client_two_threads", |b| {
+        b.iter_custom(|iters| {
+            on_two_threads(iters, || {
+                client.call(black_box("github"), black_box("create_issue"))
+            })
         })
     });
     #[cfg(feature = "tracing")]

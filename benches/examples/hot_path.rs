@@ -1,10 +1,19 @@
 //! The recording path alone, for instruction counts: `init()`, then `N` calls of one
-//! `#[tool_call]` function (success, or with `--error` the error path).
+//! `#[tool_call]` function (success, or with `--error` the error path), with one label set, or
+//! with `--labels N` that many tool names cycling.
 //!
 //! ```sh
 //! cargo build --release -p benches --example hot_path
 //! valgrind --tool=callgrind target/release/examples/hot_path 100000
 //! callgrind_annotate --inclusive=yes callgrind.out.*
+//! ```
+//!
+//! Where many label sets miss the cache, simulating this machine's 512 KiB L2 as the last level:
+//!
+//! ```sh
+//! valgrind --tool=cachegrind --cache-sim=yes --LL=524288,8,64 \
+//!     target/release/examples/hot_path 100000 --labels 1000
+//! cg_annotate cachegrind.out.*
 //! ```
 //!
 //! Instruction counts are repeatable on a noisy machine where wall-clock benchmarks are not;
@@ -36,13 +45,22 @@ fn instrumented(server_name: &str, tool_name: &str, fail: bool) -> Result<usize,
 fn main() {
     let mut calls: u32 = 100_000;
     let mut fail = false;
-    for arg in std::env::args().skip(1) {
+    let mut labels = 1usize;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
         match arg.as_str() {
             "--error" => fail = true,
+            "--labels" => match args.next().and_then(|n| n.parse().ok()) {
+                Some(n) if n > 0 => labels = n,
+                _ => {
+                    eprintln!("--labels takes a positive number of label sets");
+                    std::process::exit(2);
+                }
+            },
             n => match n.parse() {
                 Ok(n) => calls = n,
                 Err(_) => {
-                    eprintln!("usage: hot_path [CALLS] [--error]");
+                    eprintln!("usage: hot_path [CALLS] [--error] [--labels N]");
                     std::process::exit(2);
                 }
             },
@@ -52,7 +70,9 @@ fn main() {
         .prometheus_address("127.0.0.1:0")
         .install()
         .expect("the pipeline starts");
-    for _ in 0..calls {
-        let _ = black_box(instrumented(black_box("github"), black_box("search"), fail));
+    let tools: Vec<String> = (0..labels).map(|i| format!("tool_{i}")).collect();
+    for i in 0..calls as usize {
+        let tool = &tools[i % labels];
+        let _ = black_box(instrumented(black_box("github"), black_box(tool), fail));
     }
 }

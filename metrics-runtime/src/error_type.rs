@@ -112,8 +112,13 @@ impl ErrorType for Timeout {
 /// of its type name, in snake_case (interned once per type).
 /// Interned in a lock-free map: the failure path takes no process-wide lock.
 pub(crate) fn type_name_label<E: ?Sized>() -> &'static str {
-    static NAMES: LazyLock<papaya::HashMap<&'static str, &'static str>> =
-        LazyLock::new(papaya::HashMap::new);
+    // Blocking resizes, so that no lookup keeps probing a table an unfinished incremental
+    // resize left behind.
+    static NAMES: LazyLock<papaya::HashMap<&'static str, &'static str>> = LazyLock::new(|| {
+        papaya::HashMap::builder()
+            .resize_mode(papaya::ResizeMode::Blocking)
+            .build()
+    });
     let full = std::any::type_name::<E>();
     let names = NAMES.pin();
     if let Some(label) = names.get(full) {

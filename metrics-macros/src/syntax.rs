@@ -158,30 +158,45 @@ impl Args {
 
     /// A string literal value.
     pub fn str(&self, name: &str, example: &str) -> syn::Result<Option<LitStr>> {
-        match self.expr(name) {
-            None => Ok(None),
-            Some(Expr::Lit(ExprLit {
-                lit: Lit::Str(s), ..
-            })) => Ok(Some(s.clone())),
-            Some(other) => Err(syn::Error::new(
-                other.span(),
-                format!("`{name}` takes a string literal, e.g. `{name} = {example}`"),
-            )),
-        }
+        self.literal(
+            name,
+            |lit| match lit {
+                Lit::Str(s) => Some(s.clone()),
+                _ => None,
+            },
+            || format!("`{name}` takes a string literal, e.g. `{name} = {example}`"),
+        )
     }
 
     /// A `true` / `false` value.
     pub fn bool(&self, name: &str) -> syn::Result<Option<LitBool>> {
-        match self.expr(name) {
-            None => Ok(None),
-            Some(Expr::Lit(ExprLit {
-                lit: Lit::Bool(b), ..
-            })) => Ok(Some(b.clone())),
-            Some(other) => Err(syn::Error::new(
-                other.span(),
-                format!("`{name}` takes `true` or `false`"),
-            )),
+        self.literal(
+            name,
+            |lit| match lit {
+                Lit::Bool(b) => Some(b.clone()),
+                _ => None,
+            },
+            || format!("`{name}` takes `true` or `false`"),
+        )
+    }
+
+    /// The literal value of `name` that `pick` accepts; anything else is an error saying
+    /// `expected`, on the value.
+    fn literal<T>(
+        &self,
+        name: &str,
+        pick: impl Fn(&Lit) -> Option<T>,
+        expected: impl FnOnce() -> String,
+    ) -> syn::Result<Option<T>> {
+        let Some(expr) = self.expr(name) else {
+            return Ok(None);
+        };
+        match expr {
+            Expr::Lit(ExprLit { lit, .. }) => pick(lit),
+            _ => None,
         }
+        .map(Some)
+        .ok_or_else(|| syn::Error::new(expr.span(), expected()))
     }
 
     /// A bare word or a string literal from a fixed set (`direction = input`).

@@ -99,9 +99,16 @@ impl<H> Set<H> {
         }
     }
 
-    /// The entry stored under `print` for `site` and `values`, if this set holds it.
+    /// The entry stored under `print` for `site` and `values` (with their `probes`), if this
+    /// set holds it.
     #[inline]
-    fn find(&self, print: usize, site: usize, values: &[&str]) -> Option<&Entry<H>> {
+    fn find(
+        &self,
+        print: usize,
+        site: usize,
+        values: &[&str],
+        probes: &[Probe],
+    ) -> Option<&Entry<H>> {
         for slot in &self.ways {
             if slot.fingerprint.load(Ordering::Relaxed) != print {
                 continue;
@@ -114,7 +121,7 @@ impl<H> Set<H> {
             // `SiteMap` this set belongs to, whose entries are never removed before the map
             // drops (with the `SiteMap`, borrowed by the caller).
             let entry = unsafe { &*entry };
-            if entry.is_for(site, values) {
+            if entry.is_for(site, values, probes) {
                 return Some(entry);
             }
         }
@@ -145,69 +152,89 @@ impl<H> Set<H> {
 }
 
 /// Bound handles with the key they were bound for, so that a hit in the front table can be
-/// checked. The values are stored end to end in one allocation, so that the check touches
-/// few cache lines when many label sets take turns.
+/// checked. The check reads the values' probes, next to the site: values of up to 16 bytes
+/// (labels usually are) are compared without a trip to their bytes. Laid out so that a hit
+/// reads two cache lines: the site and the probes, then the first fields of the handles.
+#[repr(C, align(64))]
 struct Entry<H> {
     site: usize,
-    /// Where each value ends in `joined`; unused slots past `count`.
-    ends: [u32; MAX_VALUES],
-    count: usize,
-    joined: Box<str>,
+    count: u32,
+    lens: [u32; MAX_VALUES],
+    heads: [u64; MAX_VALUES],
+    tails: [u64; MAX_VALUES],
     handles: H,
+    /// The values end to end, for the values longer than a probe holds; `ends[i]` is where
+    /// value `i` ends.
+    joined: Box<str>,
+    ends: [u32; MAX_VALUES],
 }
 
-/// The most label values a site binds (tool calls have 3).
-const MAX_VALUES: usize = 4;
+/// The most label values a site binds (tool calls have 3, as many as any catalog metric).
+const MAX_VALUES: usize = 3;
 
 impl<H> Entry<H> {
     fn new(site: usize, values: &[&str], handles: H) -> Self {
         debug_assert!(values.len() <= MAX_VALUES);
-        let mut ends = [0u32; MAX_VALUES];
-        let mut joined = String::with_capacity(values.iter().map(|v| v.len()).sum());
-        for (end, v) in ends.iter_mut().zip(values) {
-            joined.push_str(v);
-            *end = u32::try_from(joined.len()).unwrap_or(u32::MAX);
-        }
-        Entry {
+        let values = &values[..values.len().min(MAX_VALUES)];
+        let mut entry = Entry {
             site,
-            ends,
-            count: values.len().min(MAX_VALUES),
-            joined: joined.into_boxed_str(),
+            count: values.len() as u32,
+            lens: [0; MAX_VALUES],
+            heads: [0; MAX_VALUES],
+            tails: [0; MAX_VALUES],
             handles,
+            joined: values.concat().into_boxed_str(),
+            ends: [0; MAX_VALUES],
+        };
+        let mut end = 0;
+        for (i, v) in values.iter().enumerate() {
+            let p = probe(v);
+            (entry.lens[i], entry.heads[i], entry.tails[i]) = (p.len, p.head, p.tail);
+            end += v.len();
+            entry.ends[i] = u32::try_from(end).unwrap_or(u32::MAX);
         }
+        entry
     }
 
     #[inline]
-    fn is_for(&self, site: usize, values: &[&str]) -> bool {
-        if self.site != site || self.count != values.len() {
+    fn is_for(&self, site: usize, values: &[&str], probes: &[Probe]) -> bool {
+        if self.site != site || self.count as usize != values.len() {
             return false;
         }
-        let joined = self.joined.as_bytes();
-        let mut start = 0;
-        for (end, v) in self.ends.iter().zip(values) {
-            let end = *end as usize;
-            match joined.get(start..end) {
-                Some(stored) if same(stored, v.as_bytes()) => start = end,
-                _ => return false,
+        let stored = self.lens.iter().zip(&self.heads).zip(&self.tails);
+        for (((len, head), tail), p) in stored.zip(probes) {
+            if (*len, *head, *tail) != (p.len, p.head, p.tail) {
+                return false;
+            }
+        }
+        // A probe holds every byte of a value of up to 16 bytes; longer ones are compared.
+        for (i, (v, p)) in values.iter().zip(probes).enumerate() {
+            if p.len as usize > PROBE_BYTES && !self.long_value_is(i, v) {
+                return false;
             }
         }
         true
     }
+
+    #[cold]
+    fn long_value_is(&self, i: usize, value: &str) -> bool {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        self.joined.get(start..self.ends[i] as usize) == Some(value)
+    }
 }
 
-/// `a == b`, without a call to `memcmp` for the short values labels usually are: up to 16
-/// bytes, two overlapping word compares cover every byte.
-#[inline]
-fn same(a: &[u8], b: &[u8]) -> bool {
-    let n = a.len();
-    if n != b.len() {
-        return false;
-    }
-    match n {
-        8..=16 => word(&a[..8]) == word(&b[..8]) && word(&a[n - 8..]) == word(&b[n - 8..]),
-        4..=7 => half(&a[..4]) == half(&b[..4]) && half(&a[n - 4..]) == half(&b[n - 4..]),
-        _ => a == b,
-    }
+/// The most bytes of a value its [`Probe`] holds in full.
+const PROBE_BYTES: usize = 16;
+
+/// A label value as the front table sees it: its length and its first and last 8 bytes
+/// (overlapping when shorter), which hold all its bytes up to [`PROBE_BYTES`]. Taken once
+/// per value of a lookup, for both the fingerprint and the comparison.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Probe {
+    head: u64,
+    tail: u64,
+    /// Saturated: a length past `u32::MAX` compares in full like any long value.
+    len: u32,
 }
 
 #[inline]
@@ -220,12 +247,13 @@ fn half(b: &[u8]) -> u32 {
     u32::from_le_bytes(b.try_into().unwrap_or([0; 4]))
 }
 
-/// The first and last bytes of a value as one word (overlapping when short; exact for up to
-/// 16 bytes together with the length).
+/// The probe of a value: its first and last bytes as words, overlapping when short, so that
+/// together with the length they are exact for up to 16 bytes.
 #[inline]
-fn ends(b: &[u8]) -> (u64, u64) {
+fn probe(v: &str) -> Probe {
+    let b = v.as_bytes();
     let n = b.len();
-    match n {
+    let (head, tail) = match n {
         8.. => (word(&b[..8]), word(&b[n - 8..])),
         4..=7 => (half(&b[..4]) as u64, half(&b[n - 4..]) as u64),
         1..=3 => (
@@ -233,17 +261,32 @@ fn ends(b: &[u8]) -> (u64, u64) {
             0,
         ),
         0 => (0, 0),
+    };
+    Probe {
+        head,
+        tail,
+        len: u32::try_from(n).unwrap_or(u32::MAX),
     }
 }
 
-/// A cheap fingerprint of a lookup: the site and each value's length and first and last 8
-/// bytes, mixed. Collisions only cost a trip to the map.
+/// The probes of up to [`MAX_VALUES`] values.
 #[inline]
-fn fingerprint(site: usize, values: &[&str]) -> usize {
+fn probes(values: &[&str]) -> [Probe; MAX_VALUES] {
+    let mut probes = [Probe::default(); MAX_VALUES];
+    for (slot, v) in probes.iter_mut().zip(values) {
+        *slot = probe(v);
+    }
+    probes
+}
+
+/// A cheap fingerprint of a lookup: the site and each value's probe, mixed. Collisions only
+/// cost a trip to the map.
+#[inline]
+fn fingerprint(site: usize, probes: &[Probe]) -> usize {
     let mut h = site as u64;
-    for v in values {
-        let (head, tail) = ends(v.as_bytes());
-        h = (h ^ head ^ tail.rotate_left(29) ^ v.len() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    for p in probes {
+        h = (h ^ p.head ^ p.tail.rotate_left(29) ^ p.len as u64)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
         h ^= h >> 29;
     }
     h as usize
@@ -315,6 +358,20 @@ impl<H: Send + Sync> SiteMap<H> {
         }
     }
 
+    /// The handles of `site` for `values` if the front table holds them: a call's whole
+    /// lookup when its label set was used lately. The values are compared as given: the table
+    /// holds admitted values only, and a value equal to an admitted one is admitted as itself
+    /// (see [`crate::label_bounds::within`]), so no bound needs checking first.
+    #[inline]
+    pub(crate) fn find<'p>(&'p self, site: &CallSite<H>, values: &[&str]) -> Option<&'p H> {
+        let probes = probes(values);
+        let probes = &probes[..values.len().min(MAX_VALUES)];
+        let print = fingerprint(site.id(), probes);
+        let set = &self.front[print & (FRONT_SETS - 1)];
+        set.find(print, site.id(), values, probes)
+            .map(|entry| extend(&entry.handles, self))
+    }
+
     /// The handles of `site` for the label values `labels` (key, value), binding them on the
     /// first call with `bind(pipeline, admitted values)`. `None` when the pipeline already
     /// holds [`MAX_LABEL_SETS`] label sets of this handle type.
@@ -330,21 +387,38 @@ impl<H: Send + Sync> SiteMap<H> {
         debug_assert!(labels.len() <= MAX);
         let mut values = [""; MAX];
         for (slot, (_, v)) in values.iter_mut().zip(labels) {
+            *slot = v;
+        }
+        let values = &values[..labels.len().min(MAX)];
+        match self.find(site, values) {
+            Some(handles) => Some(handles),
+            None => self.get_or_bind_in_map(pipeline, site, labels, bind),
+        }
+    }
+
+    /// [`Self::get_or_bind`] past the front table: the map, with the values length-bounded
+    /// first (a long value is never hashed), then binding.
+    fn get_or_bind_in_map<'p>(
+        &'p self,
+        pipeline: &Pipeline,
+        site: &CallSite<H>,
+        labels: &[(&'static str, &str)],
+        bind: impl FnOnce(&Pipeline, &[&str]) -> H,
+    ) -> Option<&'p H> {
+        const MAX: usize = MAX_VALUES;
+        let mut values = [""; MAX];
+        for (slot, (_, v)) in values.iter_mut().zip(labels) {
             *slot = pipeline.bounds.length(v);
         }
         let values = &values[..labels.len().min(MAX)];
-        let print = fingerprint(site.id(), values);
-        let set = &self.front[print & (FRONT_SETS - 1)];
-        if let Some(entry) = set.find(print, site.id(), values) {
-            return Some(extend(&entry.handles, self));
-        }
         let map = self.map.pin();
         let key = Lookup {
             site: site.id(),
             values,
         };
         if let Some(entry) = map.get(&key) {
-            set.store(print, entry);
+            let print = fingerprint(site.id(), &probes(values)[..values.len()]);
+            self.front[print & (FRONT_SETS - 1)].store(print, entry);
             return Some(extend(&entry.handles, self));
         }
         self.bind(pipeline, site, labels, bind)
@@ -422,18 +496,23 @@ mod tests {
     use crate::config::Config;
 
     #[test]
-    fn same_tells_every_differing_byte_at_every_length() {
+    fn an_entry_tells_every_differing_byte_at_every_length() {
         for n in 0..40usize {
-            let a: Vec<u8> = (0..n as u8).map(|i| b'a' + i % 26).collect();
-            assert!(same(&a, &a.clone()), "length {n}");
+            let a: String = (0..n as u8).map(|i| (b'a' + i % 26) as char).collect();
+            let entry = Entry::new(1, &["s", &a], ());
+            let is_for = |v: &str| entry.is_for(1, &["s", v], &probes(&["s", v])[..2]);
+            assert!(is_for(&a.clone()), "length {n}");
             for i in 0..n {
-                let mut b = a.clone();
+                let mut b = a.clone().into_bytes();
                 b[i] ^= 0x20;
-                assert!(!same(&a, &b), "length {n}, byte {i}");
+                let b = String::from_utf8(b).unwrap();
+                assert!(!is_for(&b), "length {n}, byte {i}");
             }
-            let mut longer = a.clone();
-            longer.push(b'x');
-            assert!(!same(&a, &longer), "length {n} against {}", n + 1);
+            assert!(!is_for(&format!("{a}x")), "length {n} against {}", n + 1);
+            assert!(
+                !entry.is_for(2, &["s", &a], &probes(&["s", &a])[..2]),
+                "another site"
+            );
         }
     }
 

@@ -27,10 +27,12 @@ pub const DEFAULT_LABEL_VALUE_BUDGET: usize = 100;
 /// The label keys whose values come from requests, and so get a budget.
 pub const REQUEST_KEYS: [&str; 2] = ["project_id", "user_id"];
 
-/// `value`, or [`TOO_LONG`] when it is longer than `max_length` bytes.
+/// `value`, or [`TOO_LONG`] when it is longer than `max_length` bytes. The two replacement
+/// values stay themselves whatever the maximum, so that a value equal to a stored label value
+/// is always admitted as that value (the label-set cache compares raw values with stored ones).
 #[inline]
 pub(crate) fn within(value: &str, max_length: usize) -> &str {
-    if value.len() > max_length {
+    if value.len() > max_length && value != TOO_LONG && value != OTHER {
         TOO_LONG
     } else {
         value
@@ -112,5 +114,14 @@ mod tests {
             "s3",
             "other keys have none"
         );
+    }
+
+    #[test]
+    fn the_replacement_values_are_never_replaced_themselves() {
+        let bounds = LabelBounds::new(3, 1);
+        assert_eq!(bounds.admit("server_name", OTHER), OTHER);
+        assert_eq!(bounds.admit("server_name", TOO_LONG), TOO_LONG);
+        assert_eq!(bounds.admit("project_id", OTHER), OTHER);
+        assert_eq!(bounds.admit("project_id", "long"), TOO_LONG);
     }
 }

@@ -44,6 +44,15 @@ impl Started {
         }
     }
 
+    /// [`Self::elapsed`] in seconds, without a `Duration` in between (what histograms take).
+    #[inline]
+    pub(crate) fn elapsed_secs(self) -> f64 {
+        match self {
+            Started::Tsc(start) => TSC.delta_as_nanos(start, TSC.raw()) as f64 / 1e9,
+            Started::Tokio(start) => start.elapsed().as_secs_f64(),
+        }
+    }
+
     #[inline]
     pub(crate) fn elapsed(self) -> Duration {
         match self {
@@ -67,6 +76,11 @@ mod tests {
                 elapsed >= Duration::from_millis(19) && elapsed < Duration::from_secs(5),
                 "{clock:?}: {elapsed:?}"
             );
+            let secs = started.elapsed_secs();
+            assert!(
+                secs >= elapsed.as_secs_f64() && secs < 5.0,
+                "{clock:?}: {secs} s after {elapsed:?}"
+            );
         }
     }
 
@@ -75,5 +89,6 @@ mod tests {
         let started = Started::now(Clock::Tokio);
         tokio::time::advance(Duration::from_millis(1500)).await;
         assert_eq!(started.elapsed(), Duration::from_millis(1500));
+        assert_eq!(started.elapsed_secs(), 1.5);
     }
 }

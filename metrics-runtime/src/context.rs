@@ -108,6 +108,7 @@ impl RequestContext {
 ///
 /// During thread-local teardown (a future dropped by a thread-local's destructor) there is no
 /// current context.
+#[inline]
 pub(crate) fn with_current<R>(f: impl FnOnce(Option<&RequestContext>) -> R) -> R {
     let mut f = Some(f);
     let mut call = |c: Option<&RequestContext>| (f.take().expect("called once"))(c);

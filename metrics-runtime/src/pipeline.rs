@@ -228,6 +228,16 @@ impl std::ops::Deref for PipelineRef {
     }
 }
 
+/// The global pipeline when it is current on every thread (no test meter anywhere): the hot
+/// paths' one check, a relaxed load and the global's pointer.
+#[inline]
+pub(crate) fn only_global() -> Option<&'static Pipeline> {
+    if cfg!(not(feature = "instrument")) || may_be_overridden() {
+        return None;
+    }
+    GLOBAL.get().map(|p| &**p)
+}
+
 /// The current pipeline, as a handle for guards that must record into the pipeline they
 /// started in.
 pub(crate) fn current() -> Option<PipelineRef> {

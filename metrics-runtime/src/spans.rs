@@ -80,6 +80,10 @@ mod imp {
     pub(crate) fn record_u64(span: &CallSpan, field: &'static str, value: u64) {
         span.record(field, value);
     }
+
+    pub(crate) fn none() -> CallSpan {
+        CallSpan::none()
+    }
 }
 
 #[cfg(not(feature = "tracing"))]
@@ -102,13 +106,18 @@ mod imp {
     }
 
     #[inline(always)]
+    pub(crate) fn none() -> CallSpan {
+        CallSpan
+    }
+
+    #[inline(always)]
     pub(crate) fn record(_: &CallSpan, _: &'static str, _: &str) {}
 
     #[inline(always)]
     pub(crate) fn record_u64(_: &CallSpan, _: &'static str, _: u64) {}
 }
 
-pub(crate) use imp::{guardrail_check, record, record_u64, timeout_op, tool_call};
+pub(crate) use imp::{guardrail_check, none, record, record_u64, timeout_op, tool_call};
 
 /// Runs `future` inside `span` on every poll, so the span follows it across `.await`.
 #[cfg(feature = "tracing")]

@@ -13,6 +13,9 @@ use super::Classified;
 /// Per call site: the handles bound to each label set the site has seen.
 pub type ToolCallSite = CallSite<ToolCallHandles>;
 
+/// The project of a call outside any [`crate::RequestContext`] that names none.
+const UNKNOWN_PROJECT: &str = "unknown";
+
 /// Label values kept without bound handles (before `init()`, or a full cache).
 #[derive(Debug)]
 struct OwnedLabels {
@@ -31,10 +34,14 @@ enum Labels {
         handles: HandlesRef<ToolCallHandles>,
     },
     /// Label values without handles: a full cache, or no pipeline yet (before `init()`).
-    Owned {
-        pipeline: Option<PipelineRef>,
-        labels: OwnedLabels,
-    },
+    /// Boxed: the rare case does not make every guard larger.
+    Owned(Box<Unbound>),
+}
+
+#[derive(Debug)]
+struct Unbound {
+    pipeline: Option<PipelineRef>,
+    labels: OwnedLabels,
 }
 
 /// Created when an instrumented call starts; records the call when it ends, however it ends:
@@ -54,8 +61,34 @@ pub struct ToolCallGuard {
 impl ToolCallGuard {
     /// Starts a call. `project: None` takes the current [`crate::RequestContext`]'s project,
     /// or `unknown` outside one.
+    ///
+    /// The common case inline: the global pipeline current, and the label set used lately
+    /// (in its front table). Anything else takes [`Self::start_any`].
     #[inline]
     pub fn start(site: &ToolCallSite, server: &str, tool: &str, project: Option<&str>) -> Self {
+        if let Some(global) = pipeline::only_global() {
+            let handles = match project {
+                Some(project) => ToolCallHandles::find(site, global, server, tool, project),
+                None => context::with_current(|c| {
+                    let project = c.map_or(UNKNOWN_PROJECT, |c| c.project_id());
+                    ToolCallHandles::find(site, global, server, tool, project)
+                }),
+            };
+            if let Some(handles) = handles {
+                let labels = Labels::Bound {
+                    pipeline: PipelineRef::Global(global),
+                    handles: HandlesRef::new(handles),
+                };
+                return Self::started(labels, server, tool, global.clock);
+            }
+        }
+        Self::start_any(site, server, tool, project)
+    }
+
+    /// [`Self::start`] in any case: a test meter current, a label set to look up in the map or
+    /// to bind, or no pipeline yet.
+    #[inline(never)]
+    fn start_any(site: &ToolCallSite, server: &str, tool: &str, project: Option<&str>) -> Self {
         let resolve = |project: &str| {
             let labels = ToolCallLabels {
                 server_name: server,
@@ -69,25 +102,32 @@ impl ToolCallGuard {
                 .map(HandlesRef::new);
             match (pipeline, bound) {
                 (Some(pipeline), Some(handles)) => Labels::Bound { pipeline, handles },
-                (pipeline, _) => Labels::Owned {
+                (pipeline, _) => Labels::Owned(Box::new(Unbound {
                     pipeline,
                     labels: OwnedLabels {
                         server: server.into(),
                         tool: tool.into(),
                         project: project.into(),
                     },
-                },
+                })),
             }
         };
         // The project: as given, else the request context's.
         let labels = match project {
             Some(project) => resolve(project),
-            None => context::with_current(|c| resolve(c.map_or("unknown", |c| c.project_id()))),
+            None => {
+                context::with_current(|c| resolve(c.map_or(UNKNOWN_PROJECT, |c| c.project_id())))
+            }
         };
         let clock = match &labels {
             Labels::Bound { pipeline, .. } => pipeline.clock,
-            Labels::Owned { pipeline, .. } => pipeline.as_deref().map_or(Clock::Tsc, |p| p.clock),
+            Labels::Owned(unbound) => unbound.pipeline.as_deref().map_or(Clock::Tsc, |p| p.clock),
         };
+        Self::started(labels, server, tool, clock)
+    }
+
+    #[inline]
+    fn started(labels: Labels, server: &str, tool: &str, clock: Clock) -> Self {
         ToolCallGuard {
             labels,
             state: CallState::default(),
@@ -117,7 +157,28 @@ impl ToolCallGuard {
     /// Records the call with the classification of its returned value.
     #[inline]
     pub fn finish(mut self, classified: Classified) {
+        if let (Labels::Bound { handles, pipeline }, Outcome::Success, false) =
+            (&self.labels, classified.outcome, self.timed_out)
+        {
+            spans::record(&self.span, "outcome", "success");
+            // SAFETY: the handles are owned by the pipeline held next to them in `self.labels`.
+            unsafe { handles.get() }.succeed(self.started.elapsed_secs());
+            if let PipelineRef::Global(_) = pipeline {
+                // Recorded, and nothing else to release but the span: skip `Drop`.
+                let span = std::mem::replace(&mut self.span, spans::none());
+                std::mem::forget(self);
+                drop(span);
+                return;
+            }
+        } else {
+            self.finish_any(classified);
+        }
         self.done = true;
+    }
+
+    /// [`Self::finish`] for any outcome and labels.
+    #[inline(never)]
+    fn finish_any(&self, classified: Classified) {
         let outcome = if self.timed_out {
             Outcome::Failure {
                 error_type: "timeout",
@@ -148,21 +209,21 @@ impl ToolCallGuard {
                 let handles = unsafe { handles.get() };
                 handles.finish(pipeline, outcome, elapsed, count_block, route)
             }
-            Labels::Owned {
-                pipeline,
-                labels: l,
-            } => record_unbound(
-                route,
-                pipeline.as_deref(),
-                &ToolCallLabels {
-                    server_name: &l.server,
-                    tool_name: &l.tool,
-                    project_id: &l.project,
-                },
-                outcome,
-                elapsed,
-                count_block,
-            ),
+            Labels::Owned(unbound) => {
+                let l = &unbound.labels;
+                record_unbound(
+                    route,
+                    unbound.pipeline.as_deref(),
+                    &ToolCallLabels {
+                        server_name: &l.server,
+                        tool_name: &l.tool,
+                        project_id: &l.project,
+                    },
+                    outcome,
+                    elapsed,
+                    count_block,
+                )
+            }
         }
     }
 }

@@ -56,13 +56,17 @@ pub enum Outcome<'a> {
 /// The handles bound to one (server_name, tool_name, project_id): the success path records
 /// with three atomic operations and no attribute lookup. They keep the label values, so the
 /// rarer outcomes can be recorded without borrowing the caller's arguments.
+///
+/// The handles a success records with come first (`repr(C)`), in the cache line the label-set
+/// cache's check reads.
 #[derive(Debug)]
+#[repr(C)]
 pub struct ToolCallHandles {
-    server: Box<str>,
-    tool: Box<str>,
     calls: BoundCounter<u64>,
     success: BoundCounter<u64>,
     duration: BoundHistogram<f64>,
+    server: Box<str>,
+    tool: Box<str>,
     /// The failure counters of the first error types this label set failed with: the error
     /// path records with one more atomic add, not a second label-set lookup. Bound once each,
     /// never replaced (so a reader never sees one freed); other error types take the lookup.
@@ -122,6 +126,27 @@ impl ToolCallHandles {
             }
         }
         None
+    }
+
+    /// The handles of (server, tool, project) at `site` if `p`'s front table holds them (the
+    /// label set was used lately): the hot path's lookup, without bounds or binding.
+    #[inline]
+    pub(crate) fn find<'p>(
+        site: &CallSite<ToolCallHandles>,
+        p: &'p Pipeline,
+        server: &str,
+        tool: &str,
+        project: &str,
+    ) -> Option<&'p ToolCallHandles> {
+        p.sites.tool_calls.find(site, &[server, tool, project])
+    }
+
+    /// Records a successful call: two counters and the duration, in seconds.
+    #[inline]
+    pub(crate) fn succeed(&self, seconds: f64) {
+        self.calls.add(1);
+        self.success.add(1);
+        self.duration.record(seconds);
     }
 
     /// The handles of `labels` at `site`, owned by `p`. `None` when `p` holds too many label

@@ -69,7 +69,9 @@ const WAYS: usize = 4;
 
 /// The handles a pipeline bound for the sites of one handle type.
 pub(crate) struct SiteMap<H> {
-    map: papaya::HashMap<SiteKey, Box<Entry<H>>, FixedState>,
+    /// Keyed by the entries themselves (their site and values): each label set's values are
+    /// stored once, in its entry.
+    map: papaya::HashMap<Stored<H>, (), FixedState>,
     /// Each slot null or pointing at an entry of `map`.
     front: Box<[Set<H>]>,
 }
@@ -201,11 +203,14 @@ impl<H> Entry<H> {
         if self.site != site || self.count as usize != values.len() {
             return false;
         }
+        // Every probe word compared, the differences gathered: one branch, not one a word.
         let stored = self.lens.iter().zip(&self.heads).zip(&self.tails);
+        let mut differ = 0;
         for (((len, head), tail), p) in stored.zip(probes) {
-            if (*len, *head, *tail) != (p.len, p.head, p.tail) {
-                return false;
-            }
+            differ |= u64::from(len ^ p.len) | (head ^ p.head) | (tail ^ p.tail);
+        }
+        if differ != 0 {
+            return false;
         }
         // A probe holds every byte of a value of up to 16 bytes; longer ones are compared.
         for (i, (v, p)) in values.iter().zip(probes).enumerate() {
@@ -285,11 +290,11 @@ fn probes(values: &[&str]) -> [Probe; MAX_VALUES] {
 fn fingerprint(site: usize, probes: &[Probe]) -> usize {
     let mut h = site as u64;
     for p in probes {
-        h = (h ^ p.head ^ p.tail.rotate_left(29) ^ p.len as u64)
-            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        h ^= h >> 29;
+        h = (h ^ p.head ^ p.tail.rotate_left(29) ^ u64::from(p.len))
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            .rotate_left(23);
     }
-    h as usize
+    (h ^ h >> 29) as usize
 }
 
 impl<H> std::fmt::Debug for SiteMap<H> {
@@ -302,23 +307,39 @@ impl<H> std::fmt::Debug for SiteMap<H> {
 
 const HASHER: FixedState = FixedState::with_seed(0x6d63_705f_6d65_7472);
 
-/// A stored key: the site and its label values.
-#[derive(PartialEq, Eq)]
-struct SiteKey {
-    site: usize,
-    values: Box<[Box<str>]>,
+/// An entry as the map's key: its site and label values.
+struct Stored<H>(Box<Entry<H>>);
+
+impl<H> Entry<H> {
+    /// The values, as bound.
+    fn values(&self) -> impl Iterator<Item = &str> {
+        let mut start = 0;
+        self.ends[..self.count as usize].iter().map(move |&end| {
+            let value = self.joined.get(start..end as usize).unwrap_or_default();
+            start = end as usize;
+            value
+        })
+    }
 }
 
-/// A lookup key, borrowing the values.
+impl<H> PartialEq for Stored<H> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.site == other.0.site && self.0.values().eq(other.0.values())
+    }
+}
+
+impl<H> Eq for Stored<H> {}
+
+/// A lookup key, borrowing the values. Hashes as the [`Stored`] entry of the same values.
 struct Lookup<'a> {
     site: usize,
     values: &'a [&'a str],
 }
 
-impl Hash for SiteKey {
+impl<H> Hash for Stored<H> {
     fn hash<S: Hasher>(&self, state: &mut S) {
-        self.site.hash(state);
-        for v in self.values.iter() {
+        self.0.site.hash(state);
+        for v in self.0.values() {
             v.hash(state);
         }
     }
@@ -333,15 +354,11 @@ impl Hash for Lookup<'_> {
     }
 }
 
-impl papaya::Equivalent<SiteKey> for Lookup<'_> {
-    fn equivalent(&self, key: &SiteKey) -> bool {
-        self.site == key.site
-            && self.values.len() == key.values.len()
-            && self
-                .values
-                .iter()
-                .zip(key.values.iter())
-                .all(|(a, b)| **a == **b)
+impl<H> papaya::Equivalent<Stored<H>> for Lookup<'_> {
+    fn equivalent(&self, key: &Stored<H>) -> bool {
+        self.site == key.0.site
+            && self.values.len() == key.0.count as usize
+            && self.values.iter().copied().eq(key.0.values())
     }
 }
 
@@ -416,7 +433,7 @@ impl<H: Send + Sync> SiteMap<H> {
             site: site.id(),
             values,
         };
-        if let Some(entry) = map.get(&key) {
+        if let Some((Stored(entry), ())) = map.get_key_value(&key) {
             let print = fingerprint(site.id(), &probes(values)[..values.len()]);
             self.front[print & (FRONT_SETS - 1)].store(print, entry);
             return Some(extend(&entry.handles, self));
@@ -441,19 +458,17 @@ impl<H: Send + Sync> SiteMap<H> {
             site: site.id(),
             values: &admitted,
         };
-        if let Some(entry) = map.get(&lookup) {
+        if let Some((Stored(entry), ())) = map.get_key_value(&lookup) {
             return Some(extend(&entry.handles, self));
         }
         if map.len() >= MAX_LABEL_SETS {
             return None;
         }
-        let key = SiteKey {
-            site: site.id(),
-            values: admitted.iter().map(|v| Box::<str>::from(*v)).collect(),
-        };
-        let entry = map.get_or_insert_with(key, || {
-            Box::new(Entry::new(site.id(), &admitted, bind(pipeline, &admitted)))
-        });
+        let entry = Entry::new(site.id(), &admitted, bind(pipeline, &admitted));
+        // Another thread may have bound the same label set meanwhile: then its entry stays
+        // (entries are never replaced) and this one is dropped unused.
+        let _ = map.try_insert(Stored(Box::new(entry)), ());
+        let (Stored(entry), ()) = map.get_key_value(&lookup)?;
         Some(extend(&entry.handles, self))
     }
 }

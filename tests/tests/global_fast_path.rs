@@ -8,7 +8,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use mcp_gateway_metrics::catalog::Metric;
 use mcp_gateway_metrics::read::{self, Snapshot};
-use mcp_gateway_metrics::{tool_call, RequestContext};
+use mcp_gateway_metrics::{tool_call, ErrorType, RequestContext};
 use tests::gateway_fixture::GatewayError;
 
 #[tool_call]
@@ -18,6 +18,31 @@ fn call(server_name: &str, tool_name: &str, fail: bool) -> Result<u32, GatewayEr
     } else {
         Ok(1)
     }
+}
+
+/// More error types than a label set keeps bound failure counters for (4).
+#[derive(Debug, Clone, Copy, ErrorType)]
+enum Flaky {
+    First,
+    Second,
+    Third,
+    Fourth,
+    Fifth,
+    Sixth,
+}
+
+const FLAKY: [(Flaky, &str); 6] = [
+    (Flaky::First, "first"),
+    (Flaky::Second, "second"),
+    (Flaky::Third, "third"),
+    (Flaky::Fourth, "fourth"),
+    (Flaky::Fifth, "fifth"),
+    (Flaky::Sixth, "sixth"),
+];
+
+#[tool_call]
+fn flaky(server_name: &str, tool_name: &str, error: Flaky) -> Result<(), Flaky> {
+    Err(error)
 }
 
 #[tool_call]
@@ -92,6 +117,14 @@ fn the_fast_path_counts_exactly_what_the_general_path_would() {
             });
         }
     });
+    // Six error types at one label set: the first four through counters bound to it.
+    for round in 0..3 {
+        for (i, (error, _)) in FLAKY.iter().enumerate() {
+            if i <= round + 3 {
+                flaky("s7", "flaky", *error).unwrap_err();
+            }
+        }
+    }
     // A crash ends through the guard's drop, after calls on the fast path.
     let crashed = catch_unwind(AssertUnwindSafe(|| crash("s3", "boom")));
     assert!(crashed.is_err());
@@ -169,5 +202,18 @@ fn the_fast_path_counts_exactly_what_the_general_path_would() {
         [3, 3, 3, 0, 6]
     );
     assert_eq!(calls(&now, "s6", "_too_long"), 4);
+    for (i, (_, name)) in FLAKY.iter().enumerate() {
+        let expected = (0..3).filter(|round| i <= round + 3).count() as u64;
+        assert_eq!(
+            now.counter(
+                Metric::ToolCallFailure,
+                &[("server_name", "s7"), ("error_type", name)]
+            ),
+            expected,
+            "{name}"
+        );
+    }
+    assert_eq!(calls(&now, "s7", "flaky"), 3 * 4 + 2 + 1);
+    assert_eq!(failures(&now, "s7", "flaky"), 3 * 4 + 2 + 1);
     assert_eq!(calls(&now, "s6", &too_long), 0);
 }

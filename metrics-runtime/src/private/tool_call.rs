@@ -157,28 +157,38 @@ impl ToolCallGuard {
     /// Records the call with the classification of its returned value.
     #[inline]
     pub fn finish(mut self, classified: Classified) {
-        if let (Labels::Bound { handles, pipeline }, Outcome::Success, false) =
-            (&self.labels, classified.outcome, self.timed_out)
-        {
-            spans::record(&self.span, "outcome", "success");
-            // SAFETY: the handles are owned by the pipeline held next to them in `self.labels`.
-            unsafe { handles.get() }.succeed(self.started.elapsed_secs());
-            if let PipelineRef::Global(_) = pipeline {
-                // Recorded, and nothing else to release but the span: skip `Drop`.
-                let span = std::mem::replace(&mut self.span, spans::none());
-                std::mem::forget(self);
-                drop(span);
-                return;
+        let Labels::Bound { handles, pipeline } = &self.labels else {
+            return self.finish_any(classified);
+        };
+        // SAFETY: the handles are owned by the pipeline held next to them in `self.labels`.
+        let handles = unsafe { handles.get() };
+        let seconds = self.started.elapsed_secs();
+        match (classified.outcome, self.timed_out) {
+            (Outcome::Success, false) => {
+                spans::record(&self.span, "outcome", "success");
+                handles.succeed(seconds);
             }
-        } else {
-            self.finish_any(classified);
+            (Outcome::Failure { error_type }, false) => {
+                spans::record(&self.span, "outcome", "failure");
+                spans::record(&self.span, "error_type", error_type);
+                handles.fail(pipeline, error_type, seconds);
+            }
+            _ => return self.finish_any(classified),
+        }
+        if let PipelineRef::Global(_) = pipeline {
+            // Recorded, and nothing else to release but the span: skip `Drop`.
+            let span = std::mem::replace(&mut self.span, spans::none());
+            std::mem::forget(self);
+            drop(span);
+            return;
         }
         self.done = true;
     }
 
     /// [`Self::finish`] for any outcome and labels.
     #[inline(never)]
-    fn finish_any(&self, classified: Classified) {
+    fn finish_any(mut self, classified: Classified) {
+        self.done = true;
         let outcome = if self.timed_out {
             Outcome::Failure {
                 error_type: "timeout",

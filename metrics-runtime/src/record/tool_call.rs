@@ -70,11 +70,35 @@ pub struct ToolCallHandles {
     /// The failure counters of the first error types this label set failed with: the error
     /// path records with one more atomic add, not a second label-set lookup. Bound once each,
     /// never replaced (so a reader never sees one freed); other error types take the lookup.
-    failures: [OnceLock<(Box<str>, BoundCounter<u64>)>; FAILURE_SLOTS],
+    /// Allocated on the first failure: most label sets never fail, and a small entry keeps
+    /// more label sets in cache.
+    failures: OnceLock<Box<FailureSlots>>,
 }
 
 /// How many error types a label set keeps bound failure counters for.
 const FAILURE_SLOTS: usize = 4;
+
+type FailureSlots = [OnceLock<FailureCounter>; FAILURE_SLOTS];
+
+/// A failure counter bound for one error type.
+#[derive(Debug)]
+struct FailureCounter {
+    /// The error type, length-bounded.
+    name: Box<str>,
+    /// The `&'static str` it was bound from, if it was one.
+    known: Option<&'static str>,
+    counter: BoundCounter<u64>,
+}
+
+impl FailureCounter {
+    /// Whether this counts `error_type` (length-bounded), which is `known` if given: the same
+    /// static string (same address and length, so the same bytes) or the same bytes.
+    #[inline]
+    fn is_for(&self, error_type: &str, known: Option<&'static str>) -> bool {
+        matches!((self.known, known), (Some(a), Some(b)) if std::ptr::eq(a, b))
+            || *self.name == *error_type
+    }
+}
 
 impl ToolCallHandles {
     /// Binds the handles of admitted values: server, tool, project.
@@ -99,30 +123,36 @@ impl ToolCallHandles {
     }
 
     /// The failure counter of `error_type` for this label set, bound on first use while a
-    /// slot is free.
+    /// slot is free. `known`: the same name as a `&'static str`, when the caller has one (an
+    /// `ErrorType` returns the same one every time): later calls with it match by address.
     #[inline]
-    fn failure(&self, p: &Pipeline, error_type: &str) -> Option<&BoundCounter<u64>> {
+    fn failure(
+        &self,
+        p: &Pipeline,
+        error_type: &str,
+        known: Option<&'static str>,
+    ) -> Option<&BoundCounter<u64>> {
         // `error_type` is not a request key: bounding its length is all admission does.
         let error_type = p.bounds.length(error_type);
-        for slot in &self.failures {
-            match slot.get() {
-                Some((bound_for, counter)) if **bound_for == *error_type => return Some(counter),
-                Some(_) => continue,
-                None => {
-                    let (bound_for, counter) = slot.get_or_init(|| {
-                        let attrs = [
-                            KeyValue::new("server_name", self.server.to_string()),
-                            KeyValue::new("tool_name", self.tool.to_string()),
-                            KeyValue::new("error_type", error_type.to_owned()),
-                        ];
-                        let counter = p.instruments.bind_counter(Metric::ToolCallFailure, &attrs);
-                        (error_type.into(), counter)
-                    });
-                    // Another thread may have bound the slot for another error type first.
-                    if **bound_for == *error_type {
-                        return Some(counter);
+        for slot in self.failures.get_or_init(Default::default).iter() {
+            let bound = match slot.get() {
+                Some(bound) => bound,
+                None => slot.get_or_init(|| {
+                    let attrs = [
+                        KeyValue::new("server_name", self.server.to_string()),
+                        KeyValue::new("tool_name", self.tool.to_string()),
+                        KeyValue::new("error_type", error_type.to_owned()),
+                    ];
+                    FailureCounter {
+                        name: error_type.into(),
+                        known,
+                        counter: p.instruments.bind_counter(Metric::ToolCallFailure, &attrs),
                     }
-                }
+                }),
+            };
+            // Another thread may have bound a free slot for another error type first.
+            if bound.is_for(error_type, known) {
+                return Some(&bound.counter);
             }
         }
         None
@@ -146,6 +176,18 @@ impl ToolCallHandles {
     pub(crate) fn succeed(&self, seconds: f64) {
         self.calls.add(1);
         self.success.add(1);
+        self.duration.record(seconds);
+    }
+
+    /// Records a call that returned an error: the call, its failure, its duration in seconds.
+    /// Records in `p`, the pipeline these handles were bound in.
+    #[inline]
+    pub(crate) fn fail(&self, p: &Pipeline, error_type: &'static str, seconds: f64) {
+        self.calls.add(1);
+        match self.failure(p, error_type, Some(error_type)) {
+            Some(counter) => counter.add(1),
+            None => failure(Route::Cached, Some(p), &self.server, &self.tool, error_type),
+        }
         self.duration.record(seconds);
     }
 
@@ -183,7 +225,7 @@ impl ToolCallHandles {
         match outcome {
             Outcome::Success => self.success.add(1),
             Outcome::Failure { error_type } if route == Route::Cached => {
-                match self.failure(p, error_type) {
+                match self.failure(p, error_type, None) {
                     Some(counter) => counter.add(1),
                     None => failure(route, Some(p), &self.server, &self.tool, error_type),
                 }

@@ -413,9 +413,9 @@ impl<H: Send + Sync> SiteMap<H> {
         }
     }
 
-    /// [`Self::get_or_bind`] past the front table: the map, with the values length-bounded
-    /// first (a long value is never hashed), then binding.
-    fn get_or_bind_in_map<'p>(
+    /// [`Self::get_or_bind`] past the front table (for a caller that just missed it): the
+    /// map, with the values length-bounded first (a long value is never hashed), then binding.
+    pub(crate) fn get_or_bind_in_map<'p>(
         &'p self,
         pipeline: &Pipeline,
         site: &CallSite<H>,

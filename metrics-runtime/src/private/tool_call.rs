@@ -81,14 +81,22 @@ impl ToolCallGuard {
                 };
                 return Self::started(labels, server, tool, global.clock);
             }
+            return Self::start_any(site, server, tool, project, true);
         }
-        Self::start_any(site, server, tool, project)
+        Self::start_any(site, server, tool, project, false)
     }
 
     /// [`Self::start`] in any case: a test meter current, a label set to look up in the map or
-    /// to bind, or no pipeline yet.
+    /// to bind, or no pipeline yet. `front_missed`: the global pipeline's front table was just
+    /// searched for this label set.
     #[inline(never)]
-    fn start_any(site: &ToolCallSite, server: &str, tool: &str, project: Option<&str>) -> Self {
+    fn start_any(
+        site: &ToolCallSite,
+        server: &str,
+        tool: &str,
+        project: Option<&str>,
+        front_missed: bool,
+    ) -> Self {
         let resolve = |project: &str| {
             let labels = ToolCallLabels {
                 server_name: server,
@@ -98,7 +106,7 @@ impl ToolCallGuard {
             let pipeline = pipeline::current();
             let bound = pipeline
                 .as_deref()
-                .and_then(|p| ToolCallHandles::resolve(site, p, &labels))
+                .and_then(|p| ToolCallHandles::resolve(site, p, &labels, front_missed))
                 .map(HandlesRef::new);
             match (pipeline, bound) {
                 (Some(pipeline), Some(handles)) => Labels::Bound { pipeline, handles },

@@ -192,22 +192,25 @@ impl ToolCallHandles {
     }
 
     /// The handles of `labels` at `site`, owned by `p`. `None` when `p` holds too many label
-    /// sets already: record with [`record_unbound`] then.
+    /// sets already: record with [`record_unbound`] then. `front_missed`: the caller just
+    /// searched `p`'s front table for them.
     pub(crate) fn resolve<'p>(
         site: &CallSite<ToolCallHandles>,
         p: &'p Pipeline,
         labels: &ToolCallLabels<'_>,
+        front_missed: bool,
     ) -> Option<&'p ToolCallHandles> {
-        p.sites.tool_calls.get_or_bind(
-            p,
-            site,
-            &[
-                ("server_name", labels.server_name),
-                ("tool_name", labels.tool_name),
-                ("project_id", labels.project_id),
-            ],
-            ToolCallHandles::bind,
-        )
+        let labels = [
+            ("server_name", labels.server_name),
+            ("tool_name", labels.tool_name),
+            ("project_id", labels.project_id),
+        ];
+        let sites = &p.sites.tool_calls;
+        if front_missed {
+            sites.get_or_bind_in_map(p, site, &labels, ToolCallHandles::bind)
+        } else {
+            sites.get_or_bind(p, site, &labels, ToolCallHandles::bind)
+        }
     }
 
     /// Records a finished call. `count_block`: whether a `Blocked` outcome still has to be
@@ -257,7 +260,7 @@ static SHARED_SITE: CallSite<ToolCallHandles> = CallSite::new();
 /// ```
 pub fn tool_call(labels: &ToolCallLabels<'_>, outcome: Outcome<'_>, duration: Duration) {
     pipeline::with_current(|p| match p {
-        Some(p) => match ToolCallHandles::resolve(&SHARED_SITE, p, labels) {
+        Some(p) => match ToolCallHandles::resolve(&SHARED_SITE, p, labels, false) {
             Some(h) => h.finish(p, outcome, duration, true, Route::Cached),
             None => record_unbound(Route::Cached, Some(p), labels, outcome, duration, true),
         },

@@ -21,7 +21,23 @@ pub(crate) enum Clock {
     Tokio,
 }
 
-static TSC: LazyLock<quanta::Clock> = LazyLock::new(quanta::Clock::new);
+/// The counter, and what one of its ticks is in seconds (so that a call's duration is one
+/// multiplication away from what the histogram takes).
+struct Tsc {
+    clock: quanta::Clock,
+    seconds_per_tick: f64,
+}
+
+static TSC: LazyLock<Tsc> = LazyLock::new(|| {
+    let clock = quanta::Clock::new();
+    // quanta's calibrated scale, read over a span long enough to keep its full precision.
+    let ticks = 1u64 << 40;
+    let seconds_per_tick = clock.delta_as_nanos(0, ticks) as f64 / ticks as f64 / 1e9;
+    Tsc {
+        clock,
+        seconds_per_tick,
+    }
+});
 
 /// Calibrates the counter now rather than in the first call (`init()` does it).
 pub(crate) fn warm_up() {
@@ -39,7 +55,7 @@ impl Started {
     #[inline]
     pub(crate) fn now(clock: Clock) -> Started {
         match clock {
-            Clock::Tsc => Started::Tsc(TSC.raw()),
+            Clock::Tsc => Started::Tsc(TSC.clock.raw()),
             Clock::Tokio => Started::Tokio(tokio::time::Instant::now()),
         }
     }
@@ -48,7 +64,12 @@ impl Started {
     #[inline]
     pub(crate) fn elapsed_secs(self) -> f64 {
         match self {
-            Started::Tsc(start) => TSC.delta_as_nanos(start, TSC.raw()) as f64 / 1e9,
+            Started::Tsc(start) => {
+                let tsc = &*TSC;
+                // A counter read on another core may be a little behind: no negative time.
+                let ticks = tsc.clock.raw().saturating_sub(start);
+                ticks as f64 * tsc.seconds_per_tick
+            }
             Started::Tokio(start) => start.elapsed().as_secs_f64(),
         }
     }
@@ -56,7 +77,7 @@ impl Started {
     #[inline]
     pub(crate) fn elapsed(self) -> Duration {
         match self {
-            Started::Tsc(start) => TSC.delta(start, TSC.raw()),
+            Started::Tsc(start) => TSC.clock.delta(start, TSC.clock.raw()),
             Started::Tokio(start) => start.elapsed(),
         }
     }

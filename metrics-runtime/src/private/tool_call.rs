@@ -184,10 +184,10 @@ impl ToolCallGuard {
             _ => return self.finish_any(classified),
         }
         if let PipelineRef::Global(_) = pipeline {
-            // Recorded, and nothing else to release but the span: skip `Drop`.
-            let span = std::mem::replace(&mut self.span, spans::none());
+            // Recorded, and nothing else to release but the span (closed on return): skip
+            // `Drop`.
+            let _span = std::mem::replace(&mut self.span, spans::none());
             std::mem::forget(self);
-            drop(span);
             return;
         }
         self.done = true;

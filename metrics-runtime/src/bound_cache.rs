@@ -4,17 +4,19 @@
 //! identity. The handles it binds live in the pipeline, in a concurrent map (papaya: lock-free
 //! reads, no scan) keyed by the site and the label values, and die with the pipeline.
 //!
-//! A lookup uses the values as given (length-bounded first, so that long values cannot key
-//! the map); on a miss the values are admitted ([`crate::label_bounds`]), and the handles are
-//! bound and stored under the admitted values. So a flood of request values past their budget
+//! A map lookup uses the values length-bounded (so that long values cannot key the map); on
+//! a miss the values are admitted ([`crate::label_bounds`]), and the handles are bound and
+//! stored under the admitted values. So a flood of request values past their budget
 //! adds no entry: each such call takes the admission path and finds the `_other` handles. A
 //! pipeline keeps at most [`MAX_LABEL_SETS`] label sets per handle type; past it, recording
 //! takes the SDK's unbound path (still bounded by the cardinality limit).
 //!
 //! In front of the map, a small set-associative table of the label sets used last, indexed by
-//! a cheap fingerprint of the site and the values (a few loads and multiplies, where hashing
-//! the values fully costs more than the rest of a call): a hit compares the values and takes
-//! the handles without touching the map. Four label sets share a set, in one cache line, so
+//! a cheap fingerprint of the site and the values' probes (each value's length and first and
+//! last 8 bytes: a few loads and multiplies, where hashing the values fully costs more than
+//! the rest of a call): a hit compares the probes (and the bytes of values over 16 bytes) and
+//! takes the handles without touching the map. The table is searched with the values as
+//! given: it holds admitted values, which admit as themselves. Four label sets share a set, in one cache line, so
 //! that label sets whose fingerprints meet in a set do not evict each other on every call (a
 //! direct-mapped table of as many slots sent a fifth of 1,000 label sets cycling to the map).
 
@@ -436,6 +438,8 @@ impl<H: Send + Sync> SiteMap<H> {
             values,
         };
         if let Some((Stored(entry), ())) = map.get_key_value(&key) {
+            // Under the bounded values: a value replaced for its length never finds it in the
+            // table (it is not the stored value) and keeps taking the map.
             let print = fingerprint(site.id(), &probes(values)[..values.len()]);
             self.front[print & (FRONT_SETS - 1)].store(print, entry);
             return Some(extend(&entry.handles, self));

@@ -165,6 +165,8 @@ impl ToolCallGuard {
     /// Records the call with the classification of its returned value.
     #[inline]
     pub fn finish(mut self, classified: Classified) {
+        // Set first: should recording itself panic, the drop must not count the call again.
+        self.done = true;
         let Labels::Bound { handles, pipeline } = &self.labels else {
             return self.finish_any(classified);
         };
@@ -188,15 +190,12 @@ impl ToolCallGuard {
             // `Drop`.
             let _span = std::mem::replace(&mut self.span, spans::none());
             std::mem::forget(self);
-            return;
         }
-        self.done = true;
     }
 
-    /// [`Self::finish`] for any outcome and labels.
+    /// [`Self::finish`] for any outcome and labels (`done` is set already).
     #[inline(never)]
-    fn finish_any(mut self, classified: Classified) {
-        self.done = true;
+    fn finish_any(self, classified: Classified) {
         let outcome = if self.timed_out {
             Outcome::Failure {
                 error_type: "timeout",

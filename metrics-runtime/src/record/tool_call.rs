@@ -57,8 +57,8 @@ pub enum Outcome<'a> {
 /// with three atomic operations and no attribute lookup. They keep the label values, so the
 /// rarer outcomes can be recorded without borrowing the caller's arguments.
 ///
-/// The handles a success records with come first (`repr(C)`), in the cache line the label-set
-/// cache's check reads.
+/// The handles a success records with come first (`repr(C)`), right after the fields the
+/// label-set cache's check reads.
 #[derive(Debug)]
 #[repr(C)]
 pub struct ToolCallHandles {

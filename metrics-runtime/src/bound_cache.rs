@@ -404,14 +404,8 @@ impl<H: Send + Sync> SiteMap<H> {
         labels: &[(&'static str, &str)],
         bind: impl FnOnce(&Pipeline, &[&str]) -> H,
     ) -> Option<&'p H> {
-        const MAX: usize = MAX_VALUES;
-        debug_assert!(labels.len() <= MAX);
-        let mut values = [""; MAX];
-        for (slot, (_, v)) in values.iter_mut().zip(labels) {
-            *slot = v;
-        }
-        let values = &values[..labels.len().min(MAX)];
-        match self.find(site, values) {
+        let (values, count) = values_of(labels, |v| v);
+        match self.find(site, &values[..count]) {
             Some(handles) => Some(handles),
             None => self.get_or_bind_in_map(pipeline, site, labels, bind),
         }
@@ -426,12 +420,8 @@ impl<H: Send + Sync> SiteMap<H> {
         labels: &[(&'static str, &str)],
         bind: impl FnOnce(&Pipeline, &[&str]) -> H,
     ) -> Option<&'p H> {
-        const MAX: usize = MAX_VALUES;
-        let mut values = [""; MAX];
-        for (slot, (_, v)) in values.iter_mut().zip(labels) {
-            *slot = pipeline.bounds.length(v);
-        }
-        let values = &values[..labels.len().min(MAX)];
+        let (values, count) = values_of(labels, |v| pipeline.bounds.length(v));
+        let values = &values[..count];
         let map = self.map.pin();
         let key = Lookup {
             site: site.id(),
@@ -477,6 +467,20 @@ impl<H: Send + Sync> SiteMap<H> {
         let (Stored(entry), ()) = map.get_key_value(&lookup)?;
         Some(extend(&entry.handles, self))
     }
+}
+
+/// The values of `labels`, each through `f`, in an array (no allocation), and how many.
+#[inline]
+fn values_of<'a>(
+    labels: &[(&'static str, &'a str)],
+    f: impl Fn(&'a str) -> &'a str,
+) -> ([&'a str; MAX_VALUES], usize) {
+    debug_assert!(labels.len() <= MAX_VALUES);
+    let mut values = [""; MAX_VALUES];
+    for (slot, (_, v)) in values.iter_mut().zip(labels) {
+        *slot = f(v);
+    }
+    (values, labels.len().min(MAX_VALUES))
 }
 
 /// Handles kept by a guard next to the pipeline that owns them (the guard holds both, so the

@@ -13,7 +13,8 @@
 //! - `tool_call/two_threads`: the macro on two threads at once with the same labels (time per
 //!   call per thread); `floor_two_threads`, `sdk_floor_two_threads`,
 //!   `hand_written_otel_two_threads` and `prometheus_client_two_threads`: the same contention
-//!   for the floors and the peers;
+//!   for the floors and the peers; `sdk_histogram` and `sdk_histogram_two_threads`: the TSC
+//!   pair and the SDK histogram's record alone, on one thread and on two;
 //! - `tool_call/hand_written_otel`: the same three instruments and attributes by hand;
 //! - `tool_call/metrics_crate`: the `metrics` crate with its Prometheus exporter's recorder;
 //! - `tool_call/prometheus_client`: `prometheus-client` families with the same labels;
@@ -220,6 +221,16 @@ impl SdkFloor {
         }
     }
 
+    /// A call whose duration alone is recorded (the histogram, with its per-series lock).
+    #[inline(never)]
+    fn histogram_only(&self, server_name: &str, tool_name: &str) -> Result<usize, Error> {
+        let started = self.clock.raw();
+        let result = body(server_name, tool_name);
+        let elapsed = self.clock.delta(started, self.clock.raw());
+        self.handles[0].duration.record(elapsed.as_secs_f64());
+        result
+    }
+
     /// A call recorded with the `label_set`th handles.
     #[inline(never)]
     fn call(&self, label_set: usize, server_name: &str, tool_name: &str) -> Result<usize, Error> {
@@ -417,6 +428,18 @@ fn tool_call_overhead(c: &mut Criterion) {
         b.iter_custom(|iters| {
             on_two_threads(iters, || {
                 sdk_floor.call(0, black_box("github"), black_box("create_issue"))
+            })
+        })
+    });
+    // What the SDK's histogram alone costs under the same contention: a bound no sharding of
+    // the counters could go below while durations aggregate in the SDK.
+    group.bench_function("sdk_histogram", |b| {
+        b.iter(|| sdk_floor.histogram_only(black_box("github"), black_box("create_issue")))
+    });
+    group.bench_function("sdk_histogram_two_threads", |b| {
+        b.iter_custom(|iters| {
+            on_two_threads(iters, || {
+                sdk_floor.histogram_only(black_box("github"), black_box("create_issue"))
             })
         })
     });

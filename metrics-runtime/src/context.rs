@@ -6,9 +6,10 @@
 //! poll of the request's future (so it follows the task across threads of any executor) and
 //! [`RequestContext::enter`] sets for synchronous code.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
+use std::ptr::NonNull;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
@@ -33,7 +34,23 @@ struct Inner {
 }
 
 thread_local! {
-    static CURRENT: RefCell<Option<RequestContext>> = const { RefCell::new(None) };
+    static CURRENT: RefCell<Current> = const { RefCell::new(Current(None)) };
+    /// The project id of the context in `CURRENT`, as a pointer into that context's shared
+    /// value: what the recording hot path reads (one plain thread-local load, where
+    /// `with_current` takes a borrow and a closure). Written only with `CURRENT`, see
+    /// [`current_project`].
+    static PROJECT: Cell<Option<NonNull<str>>> = const { Cell::new(None) };
+}
+
+/// The current context. Dropped with the thread's locals, it clears [`PROJECT`] first, so
+/// that no later reader (another thread-local's destructor) finds a pointer into a context
+/// being freed.
+struct Current(Option<RequestContext>);
+
+impl Drop for Current {
+    fn drop(&mut self) {
+        let _ = PROJECT.try_with(|p| p.set(None));
+    }
 }
 
 impl RequestContext {
@@ -113,7 +130,7 @@ pub(crate) fn with_current<R>(f: impl FnOnce(Option<&RequestContext>) -> R) -> R
     let mut f = Some(f);
     let mut call = |c: Option<&RequestContext>| (f.take().expect("called once"))(c);
     match CURRENT.try_with(|c| match c.try_borrow() {
-        Ok(c) => call(c.as_ref()),
+        Ok(c) => call(c.0.as_ref()),
         Err(_) => call(None),
     }) {
         Ok(r) => r,
@@ -121,14 +138,40 @@ pub(crate) fn with_current<R>(f: impl FnOnce(Option<&RequestContext>) -> R) -> R
     }
 }
 
+/// The current request's project id, or `None` outside a context (or during thread-local
+/// teardown), without a borrow or a closure.
+///
+/// # Safety
+/// The caller must stop using the returned string before anything can change this thread's
+/// current context: entering or leaving a [`RequestContext`] (an [`EnteredContext`] dropped,
+/// an [`InRequest`] polled) or the thread's end. The lifetime is the caller's to choose and
+/// keep that short (the recording hot path uses it for one lookup in the label-set cache).
+#[inline]
+pub(crate) unsafe fn current_project<'a>() -> Option<&'a str> {
+    let project = PROJECT.try_with(Cell::get).ok().flatten()?;
+    // SAFETY: `PROJECT` is `Some` only while it points at the project id of the context held
+    // in `CURRENT`: `swap` writes both together (under `CURRENT`'s borrow, before the context
+    // it replaced is dropped), and `Current`'s drop clears it before the context it held is
+    // dropped. The context's shared value (an `Arc`) does not move and lives at least as long
+    // as `CURRENT` holds it, which, by the caller's contract, is as long as the string is
+    // used. `tests/tests/context_stress.rs` enters, leaves and tears down contexts around
+    // recording calls on several threads.
+    Some(unsafe { project.as_ref() })
+}
+
 /// Makes `context` current, returning the previous one; during thread-local teardown it
 /// changes nothing.
 fn swap(context: Option<RequestContext>) -> Option<RequestContext> {
     CURRENT
         .try_with(|c| {
-            c.try_borrow_mut()
-                .ok()
-                .and_then(|mut c| std::mem::replace(&mut *c, context))
+            c.try_borrow_mut().ok().and_then(|mut c| {
+                let project = context
+                    .as_ref()
+                    .map(|c| NonNull::from(&*c.inner.project_id));
+                let previous = std::mem::replace(&mut c.0, context);
+                let _ = PROJECT.try_with(|p| p.set(project));
+                previous
+            })
         })
         .ok()
         .flatten()

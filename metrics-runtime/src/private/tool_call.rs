@@ -69,10 +69,13 @@ impl ToolCallGuard {
         if let Some(global) = pipeline::only_global() {
             let handles = match project {
                 Some(project) => ToolCallHandles::find(site, global, server, tool, project),
-                None => context::with_current(|c| {
-                    let project = c.map_or(UNKNOWN_PROJECT, |c| c.project_id());
+                None => {
+                    // SAFETY: the project is used for this one table search, during which
+                    // nothing enters or leaves a request context on this thread.
+                    let project = unsafe { context::current_project() };
+                    let project = project.unwrap_or(UNKNOWN_PROJECT);
                     ToolCallHandles::find(site, global, server, tool, project)
-                }),
+                }
             };
             if let Some(handles) = handles {
                 let labels = Labels::Bound {

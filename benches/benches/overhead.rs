@@ -316,6 +316,17 @@ const LABELS: [(&str, &str); 4] = [
     ("slack", "post_message"),
 ];
 
+/// Benchmarks `call` on two threads at once (see [`on_two_threads`]).
+fn two_threads<M: criterion::measurement::Measurement<Value = Duration>>(
+    group: &mut criterion::BenchmarkGroup<'_, M>,
+    name: &str,
+    call: impl Fn() -> Result<usize, Error> + Sync,
+) {
+    group.bench_function(name, |b| {
+        b.iter_custom(|iters| on_two_threads(iters, &call))
+    });
+}
+
 /// Runs `call` `iters` times on this thread and on another at once; the slower thread's time.
 fn on_two_threads(iters: u64, call: impl Fn() -> Result<usize, Error> + Sync) -> Duration {
     let run = || {
@@ -401,8 +412,6 @@ fn tool_call_overhead(c: &mut Criterion) {
             })
         });
     }
-    // The same labels on two threads at once, time per call per thread: the macro, and the
-    // floor and the peers under the same contention.
     let mut k = 0usize;
     group.bench_function("sdk_floor_labels_1000", |b| {
         b.iter(|| {
@@ -410,52 +419,30 @@ fn tool_call_overhead(c: &mut Criterion) {
             sdk_floor.call(k, black_box("github"), black_box(many[k]))
         })
     });
-    group.bench_function("two_threads", |b| {
-        b.iter_custom(|iters| {
-            on_two_threads(iters, || {
-                instrumented(black_box("github"), black_box("create_issue"))
-            })
-        })
+    // The same labels on two threads at once, time per call per thread: the macro, and the
+    // floor and the peers under the same contention.
+    two_threads(&mut group, "two_threads", || {
+        instrumented(black_box("github"), black_box("create_issue"))
     });
-    group.bench_function("floor_two_threads", |b| {
-        b.iter_custom(|iters| {
-            on_two_threads(iters, || {
-                floor.call(black_box("github"), black_box("create_issue"))
-            })
-        })
+    two_threads(&mut group, "floor_two_threads", || {
+        floor.call(black_box("github"), black_box("create_issue"))
     });
-    group.bench_function("sdk_floor_two_threads", |b| {
-        b.iter_custom(|iters| {
-            on_two_threads(iters, || {
-                sdk_floor.call(0, black_box("github"), black_box("create_issue"))
-            })
-        })
+    two_threads(&mut group, "sdk_floor_two_threads", || {
+        sdk_floor.call(0, black_box("github"), black_box("create_issue"))
     });
     // What the SDK's histogram alone costs under the same contention: a bound no sharding of
     // the counters could go below while durations aggregate in the SDK.
     group.bench_function("sdk_histogram", |b| {
         b.iter(|| sdk_floor.histogram_only(black_box("github"), black_box("create_issue")))
     });
-    group.bench_function("sdk_histogram_two_threads", |b| {
-        b.iter_custom(|iters| {
-            on_two_threads(iters, || {
-                sdk_floor.histogram_only(black_box("github"), black_box("create_issue"))
-            })
-        })
+    two_threads(&mut group, "sdk_histogram_two_threads", || {
+        sdk_floor.histogram_only(black_box("github"), black_box("create_issue"))
     });
-    group.bench_function("hand_written_otel_two_threads", |b| {
-        b.iter_custom(|iters| {
-            on_two_threads(iters, || {
-                hand.call(black_box("github"), black_box("create_issue"), "unknown")
-            })
-        })
+    two_threads(&mut group, "hand_written_otel_two_threads", || {
+        hand.call(black_box("github"), black_box("create_issue"), "unknown")
     });
-    group.bench_function("prometheus_client_two_threads", |b| {
-        b.iter_custom(|iters| {
-            on_two_threads(iters, || {
-                client.call(black_box("github"), black_box("create_issue"))
-            })
-        })
+    two_threads(&mut group, "prometheus_client_two_threads", || {
+        client.call(black_box("github"), black_box("create_issue"))
     });
     #[cfg(feature = "tracing")]
     group.bench_function("macro_recording_spans", |b| {

@@ -176,7 +176,7 @@ struct Entry<H> {
 }
 
 /// The most label values a site binds (tool calls have 3, as many as any catalog metric).
-const MAX_VALUES: usize = 3;
+pub(crate) const MAX_VALUES: usize = 3;
 
 impl<H> Entry<H> {
     fn new(site: usize, values: &[&str], handles: H) -> Self {

@@ -184,7 +184,7 @@ impl ToolCallGuard {
             (Outcome::Failure { error_type }, false) => {
                 spans::record(&self.span, "outcome", "failure");
                 spans::record(&self.span, "error_type", error_type);
-                handles.fail(pipeline, error_type, seconds);
+                handles.fail(pipeline, error_type, Some(error_type), seconds);
             }
             _ => return self.finish_any(classified),
         }

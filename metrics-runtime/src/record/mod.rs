@@ -46,6 +46,9 @@ static SITES: [CallSite<Bound>; CATALOG.len()] = [const { CallSite::new() }; CAT
 /// The most label keys any catalog metric has.
 const MAX_LABELS: usize = 3;
 
+// The label-set cache keeps up to this many values per label set.
+const _: () = assert!(MAX_LABELS <= crate::bound_cache::MAX_VALUES);
+
 /// Records one measurement with string label values, in the order of the catalog's keys.
 ///
 /// After the first call with a label-value set, this is a lookup in the metric's

@@ -184,11 +184,18 @@ impl ToolCallHandles {
     }
 
     /// Records a call that returned an error: the call, its failure, its duration in seconds.
-    /// Records in `p`, the pipeline these handles were bound in.
+    /// Records in `p`, the pipeline these handles were bound in. `known`: `error_type` as a
+    /// `&'static str`, when the caller has one (see [`Self::failure`]).
     #[inline]
-    pub(crate) fn fail(&self, p: &Pipeline, error_type: &'static str, seconds: f64) {
+    pub(crate) fn fail(
+        &self,
+        p: &Pipeline,
+        error_type: &str,
+        known: Option<&'static str>,
+        seconds: f64,
+    ) {
         self.calls.add(1);
-        match self.failure(p, error_type, Some(error_type)) {
+        match self.failure(p, error_type, known) {
             Some(counter) => counter.add(1),
             None => failure(Route::Cached, Some(p), &self.server, &self.tool, error_type),
         }
@@ -228,18 +235,18 @@ impl ToolCallHandles {
         count_block: bool,
         route: Route,
     ) {
-        self.calls.add(1);
+        let seconds = duration.as_secs_f64();
         match outcome {
-            Outcome::Success => self.success.add(1),
+            Outcome::Success => self.succeed(seconds),
             Outcome::Failure { error_type } if route == Route::Cached => {
-                match self.failure(p, error_type, None) {
-                    Some(counter) => counter.add(1),
-                    None => failure(route, Some(p), &self.server, &self.tool, error_type),
-                }
+                self.fail(p, error_type, None, seconds)
             }
-            other => record_outcome(route, Some(p), &self.server, &self.tool, other, count_block),
+            other => {
+                self.calls.add(1);
+                record_outcome(route, Some(p), &self.server, &self.tool, other, count_block);
+                self.duration.record(seconds);
+            }
         }
-        self.duration.record(duration.as_secs_f64());
     }
 }
 

@@ -437,6 +437,15 @@ impl<H: Send + Sync> SiteMap<H> {
         self.bind(pipeline, site, labels, bind)
     }
 
+    /// Runs `f` on the handles of every label set.
+    pub(crate) fn for_each(&self, f: impl FnMut(&H)) {
+        self.map
+            .pin()
+            .keys()
+            .map(|Stored(entry)| &entry.handles)
+            .for_each(f);
+    }
+
     #[cold]
     fn bind<'p>(
         &'p self,
@@ -498,6 +507,13 @@ impl<H> HandlesRef<H> {
     pub(crate) unsafe fn get(&self) -> &H {
         // SAFETY: the caller keeps the owning pipeline alive; its entries are boxed and never
         // removed, so the pointer is valid.
+        unsafe { self.0.as_ref() }
+    }
+
+    /// # Safety
+    /// The pipeline whose site map holds the handles is never dropped (the global one).
+    pub(crate) unsafe fn get_static(&self) -> &'static H {
+        // SAFETY: as in `get`, for as long as the process runs.
         unsafe { self.0.as_ref() }
     }
 }

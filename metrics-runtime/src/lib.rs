@@ -63,6 +63,7 @@ pub mod catalog;
 mod clock;
 mod config;
 mod context;
+mod deferred;
 mod diagnostics;
 mod env;
 mod error;

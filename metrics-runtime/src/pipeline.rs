@@ -28,6 +28,9 @@ use crate::record::ToolCallHandles;
 /// The instrumentation scope name of every instrument.
 pub const SCOPE_NAME: &str = "mcp-gateway-metrics";
 
+/// The instrument whose callback drains the per-thread batches of calls at each collection.
+const DRAIN_HOOK: &str = "mcp_gateway_metrics.drain_batches";
+
 /// One meter provider and everything created from it.
 #[derive(Debug)]
 pub struct Pipeline {
@@ -58,6 +61,13 @@ impl Pipeline {
             .build();
         let meter = provider.meter_with_scope(scope);
         let instruments = Instruments::create(&meter, config);
+        // Each collection first hands the calls kept in per-thread batches to the SDK. An
+        // observable instrument's callback is the SDK's hook for that; this one observes
+        // nothing, so it is never exported.
+        meter
+            .u64_observable_gauge(DRAIN_HOOK)
+            .with_callback(|_| crate::deferred::hand_over())
+            .build();
         let prebound = Prebound::bind(&instruments);
         Pipeline {
             provider,

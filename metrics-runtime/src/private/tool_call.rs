@@ -170,25 +170,43 @@ impl ToolCallGuard {
     pub fn finish(mut self, classified: Classified) {
         // Set first: should recording itself panic, the drop must not count the call again.
         self.done = true;
-        let Labels::Bound { handles, pipeline } = &self.labels else {
+        let Labels::Bound {
+            handles: handles_ref,
+            pipeline,
+        } = &self.labels
+        else {
             return self.finish_any(classified);
         };
         // SAFETY: the handles are owned by the pipeline held next to them in `self.labels`.
-        let handles = unsafe { handles.get() };
+        let handles = unsafe { handles_ref.get() };
+        // The global pipeline's handles live as long as the process: its calls reach the SDK
+        // in per-thread batches (see `crate::deferred`).
+        let global = match pipeline {
+            // SAFETY: the global pipeline is never dropped.
+            PipelineRef::Global(_) => Some(unsafe { handles_ref.get_static() }),
+            PipelineRef::Local(_) => None,
+        };
         let seconds = self.started.elapsed_secs();
         match (classified.outcome, self.timed_out) {
             (Outcome::Success, false) => {
                 spans::record(&self.span, "outcome", "success");
-                handles.succeed(seconds);
+                match global {
+                    Some(handles) => handles.succeed_deferred(seconds),
+                    None => handles.succeed(seconds),
+                }
             }
             (Outcome::Failure { error_type }, false) => {
                 spans::record(&self.span, "outcome", "failure");
                 spans::record(&self.span, "error_type", error_type);
-                handles.fail(pipeline, error_type, Some(error_type), seconds);
+                let known = Some(error_type);
+                match global {
+                    Some(handles) => handles.fail_deferred(pipeline, error_type, known, seconds),
+                    None => handles.fail(pipeline, error_type, known, seconds),
+                }
             }
             _ => return self.finish_any(classified),
         }
-        if let PipelineRef::Global(_) = pipeline {
+        if global.is_some() {
             // Recorded, and nothing else to release but the span (closed on return): skip
             // `Drop`.
             let _span = std::mem::replace(&mut self.span, spans::none());

@@ -29,9 +29,9 @@ pub(crate) use security::{guardrail_violation_in, output_check_violation_in, pii
 pub use timeout::{
     operation_timeout, timeout_operation, Escalation, TimeoutOperation, TimeoutOutcome,
 };
-pub(crate) use tool_call::ToolCallHandles;
 pub(crate) use tool_call::{record_unbound, tool_call_blocked_in};
 pub use tool_call::{tool_call, tool_call_blocked, Outcome, ToolCallLabels};
+pub(crate) use tool_call::{FailureCounter, ToolCallHandles};
 
 use opentelemetry::KeyValue;
 

@@ -6,6 +6,7 @@
 //! error_type) + the calls ended as [`Outcome::Blocked`]. Every call is counted once, when it
 //! ends, together with its outcome and its duration, so the counts never disagree mid-call.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -15,6 +16,7 @@ use opentelemetry::{KeyValue, StringValue};
 use super::{emit_in, emit_via, Route};
 use crate::bound_cache::CallSite;
 use crate::catalog::Metric;
+use crate::deferred::{self, Deferred};
 use crate::instruments::Measurement;
 use crate::pipeline::{self, Pipeline};
 
@@ -53,18 +55,22 @@ pub enum Outcome<'a> {
     },
 }
 
-/// The handles bound to one (server_name, tool_name, project_id): the success path records
-/// with three atomic operations and no attribute lookup. They keep the label values, so the
-/// rarer outcomes can be recorded without borrowing the caller's arguments.
+/// The handles bound to one (server_name, tool_name, project_id): a call records without an
+/// attribute lookup. They keep the label values, so the rarer outcomes can be recorded
+/// without borrowing the caller's arguments.
 ///
-/// The handles a success records with come first (`repr(C)`), right after the fields the
-/// label-set cache's check reads.
+/// The calls batched per thread (the global pipeline's, see [`crate::deferred`]) record their
+/// durations when their batch is drained, and add their counts to `unflushed` (an atomic add
+/// per label set and batch, on a line the call's lookup has just read), which each collection
+/// moves to the SDK counters first ([`Self::flush`]). Those fields come first (`repr(C)`),
+/// right after the fields the label-set cache's check reads.
 #[derive(Debug)]
 #[repr(C)]
 pub struct ToolCallHandles {
+    duration: BoundHistogram<f64>,
+    unflushed: Unflushed,
     calls: BoundCounter<u64>,
     success: BoundCounter<u64>,
-    duration: BoundHistogram<f64>,
     server: Arc<str>,
     tool: Arc<str>,
     /// The failure counters of the first error types this label set failed with: the error
@@ -75,6 +81,13 @@ pub struct ToolCallHandles {
     failures: OnceLock<Box<FailureSlots>>,
 }
 
+/// Counts of batched calls not yet added to the SDK counters.
+#[derive(Debug, Default)]
+struct Unflushed {
+    calls: AtomicU64,
+    successes: AtomicU64,
+}
+
 /// How many error types a label set keeps bound failure counters for.
 const FAILURE_SLOTS: usize = 4;
 
@@ -82,15 +95,31 @@ type FailureSlots = [OnceLock<FailureCounter>; FAILURE_SLOTS];
 
 /// A failure counter bound for one error type.
 #[derive(Debug)]
-struct FailureCounter {
+pub(crate) struct FailureCounter {
     /// The error type, length-bounded.
     name: Box<str>,
     /// The `&'static str` it was bound from, if it was one.
     known: Option<&'static str>,
     counter: BoundCounter<u64>,
+    /// Failures of batched calls not yet added to `counter`.
+    unflushed: AtomicU64,
 }
 
 impl FailureCounter {
+    /// Adds failures of batched calls, after their calls were added
+    /// ([`ToolCallHandles::add_unflushed`]).
+    pub(crate) fn add_unflushed(&self, failures: u64) {
+        // Release: a flush that takes these takes their calls too.
+        self.unflushed.fetch_add(failures, Ordering::Release);
+    }
+
+    /// Moves the unflushed failures to the SDK counter.
+    fn flush(&self) {
+        if self.unflushed.load(Ordering::Relaxed) != 0 {
+            self.counter.add(self.unflushed.swap(0, Ordering::Acquire));
+        }
+    }
+
     /// Whether this counts `error_type` (length-bounded), which is `known` if given: the same
     /// static string (same address and length, so the same bytes) or the same bytes.
     #[inline]
@@ -123,6 +152,7 @@ impl ToolCallHandles {
                 .instruments
                 .bind_histogram(Metric::ToolCallDuration, &pair),
             failures: Default::default(),
+            unflushed: Unflushed::default(),
         }
     }
 
@@ -135,7 +165,7 @@ impl ToolCallHandles {
         p: &Pipeline,
         error_type: &str,
         known: Option<&'static str>,
-    ) -> Option<&BoundCounter<u64>> {
+    ) -> Option<&FailureCounter> {
         // `error_type` is not a request key: bounding its length is all admission does.
         let error_type = p.bounds.length(error_type);
         for slot in self.failures.get_or_init(Default::default).iter() {
@@ -151,12 +181,13 @@ impl ToolCallHandles {
                         name: error_type.into(),
                         known,
                         counter: p.instruments.bind_counter(Metric::ToolCallFailure, &attrs),
+                        unflushed: AtomicU64::new(0),
                     }
                 }),
             };
             // Another thread may have bound a free slot for another error type first.
             if bound.is_for(error_type, known) {
-                return Some(&bound.counter);
+                return Some(bound);
             }
         }
         None
@@ -183,6 +214,72 @@ impl ToolCallHandles {
         self.duration.record(seconds);
     }
 
+    /// Records a successful call later, with its thread's batch (see [`crate::deferred`]).
+    #[inline]
+    pub(crate) fn succeed_deferred(&'static self, seconds: f64) {
+        deferred::push(Deferred {
+            handles: self,
+            failure: None,
+            seconds,
+        });
+    }
+
+    /// Records a call that returned an error later, with its thread's batch, unless its error
+    /// type has no bound failure counter (see [`Self::fail`]).
+    #[inline]
+    pub(crate) fn fail_deferred(
+        &'static self,
+        p: &Pipeline,
+        error_type: &str,
+        known: Option<&'static str>,
+        seconds: f64,
+    ) {
+        match self.failure(p, error_type, known) {
+            Some(counter) => deferred::push(Deferred {
+                handles: self,
+                failure: Some(counter),
+                seconds,
+            }),
+            None => self.fail(p, error_type, known, seconds),
+        }
+    }
+
+    /// Adds calls of [`Self::succeed_deferred`] and [`Self::fail_deferred`], and their
+    /// successes (their failures: [`FailureCounter::add_unflushed`], after this).
+    pub(crate) fn add_unflushed(&self, calls: u64, successes: u64) {
+        self.unflushed.calls.fetch_add(calls, Ordering::Relaxed);
+        if successes > 0 {
+            // Release: a flush that takes these takes their calls too.
+            self.unflushed
+                .successes
+                .fetch_add(successes, Ordering::Release);
+        }
+    }
+
+    /// Records a batched call's duration, in seconds.
+    pub(crate) fn record_duration(&self, seconds: f64) {
+        self.duration.record(seconds);
+    }
+
+    /// Moves the counts of batched calls to the SDK counters: the outcomes first, then the
+    /// calls, so that a collection never sees an outcome without its call.
+    pub(crate) fn flush(&self) {
+        if let Some(slots) = self.failures.get() {
+            slots
+                .iter()
+                .filter_map(OnceLock::get)
+                .for_each(FailureCounter::flush);
+        }
+        let unflushed = &self.unflushed;
+        if unflushed.successes.load(Ordering::Relaxed) != 0 {
+            self.success
+                .add(unflushed.successes.swap(0, Ordering::Acquire));
+        }
+        if unflushed.calls.load(Ordering::Relaxed) != 0 {
+            self.calls.add(unflushed.calls.swap(0, Ordering::Relaxed));
+        }
+    }
+
     /// Records a call that returned an error: the call, its failure, its duration in seconds.
     /// Records in `p`, the pipeline these handles were bound in. `known`: `error_type` as a
     /// `&'static str`, when the caller has one (see [`Self::failure`]).
@@ -196,7 +293,7 @@ impl ToolCallHandles {
     ) {
         self.calls.add(1);
         match self.failure(p, error_type, known) {
-            Some(counter) => counter.add(1),
+            Some(failure) => failure.counter.add(1),
             None => failure(Route::Cached, Some(p), &self.server, &self.tool, error_type),
         }
         self.duration.record(seconds);

@@ -1,0 +1,304 @@
+//! The global pipeline's tool calls, handed to the SDK in batches per thread.
+//!
+//! A finished `#[tool_call]` on the global pipeline writes its handles, its outcome and its
+//! duration into its thread's [`Batch`] (a few plain stores, no shared cache line). The batch
+//! is drained when it is full, when its thread exits, and at every collection: the durations
+//! go to the SDK histogram, the counts, added up per label set, to the label set's
+//! `unflushed` counts, which the collection then moves to the SDK counters
+//! ([`hand_over`], a callback every reader's collection runs before the SDK reads its
+//! aggregations). So two threads calling the same tool do not contend on the SDK's counters
+//! and histogram lock call by call, 1,000 label sets cycling do not touch the SDK counters'
+//! memory call by call, every reader (ours, the application's, a shutdown's last export) sees
+//! every call, and the SDK's views and readers apply unchanged: the values reach the same
+//! bound instruments, only later.
+//!
+//! A batch is written by its thread alone and drained by whoever claims its written range
+//! (its thread when full or exiting, a collection at any time): claimers copy the range and
+//! then compare-and-swap the `taken` index, so only one of them records it; its thread reuses
+//! a slot only after seeing `taken` past it. Only the global pipeline's handles are batched:
+//! they live as long as the process.
+
+use std::cell::Cell;
+use std::mem::take;
+use std::ptr;
+use std::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use crate::record::{FailureCounter, ToolCallHandles};
+
+/// Calls a batch holds before its thread hands them to the SDK.
+const CAPACITY: usize = 64;
+
+/// A finished call waiting for the SDK.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Deferred {
+    pub(crate) handles: &'static ToolCallHandles,
+    /// The failure counter of its error type; `None`: a success.
+    pub(crate) failure: Option<&'static FailureCounter>,
+    pub(crate) seconds: f64,
+}
+
+impl Deferred {
+    /// Records it without a batch.
+    fn record_now(self) {
+        // SAFETY: a `Deferred` holds `&'static` references.
+        unsafe { record(&[Copied::from(self)]) }
+    }
+}
+
+/// One slot of a batch: a [`Deferred`] in atomics, so that a claimer that lost the race may
+/// read a slot its thread is rewriting (it discards what it read).
+#[derive(Debug, Default)]
+struct Slot {
+    handles: AtomicPtr<ToolCallHandles>,
+    failure: AtomicPtr<FailureCounter>,
+    seconds: AtomicU64,
+}
+
+/// A slot's content as a claimer copied it.
+#[derive(Clone, Copy)]
+struct Copied {
+    handles: *const ToolCallHandles,
+    failure: *const FailureCounter,
+    seconds: u64,
+}
+
+impl From<Deferred> for Copied {
+    fn from(call: Deferred) -> Self {
+        Copied {
+            handles: call.handles,
+            failure: call.failure.map_or(ptr::null(), ptr::from_ref),
+            seconds: call.seconds.to_bits(),
+        }
+    }
+}
+
+/// One thread's finished calls. Entries `taken..written` (indices that only grow) are
+/// waiting, in slots `index % CAPACITY`.
+#[derive(Debug)]
+pub(crate) struct Batch {
+    /// Written by the owning thread only.
+    written: AtomicUsize,
+    /// Advanced by the claimer of a range.
+    taken: AtomicUsize,
+    slots: [Slot; CAPACITY],
+}
+
+impl Batch {
+    fn new() -> Self {
+        Batch {
+            written: AtomicUsize::new(0),
+            taken: AtomicUsize::new(0),
+            slots: std::array::from_fn(|_| Slot::default()),
+        }
+    }
+
+    /// Adds a call; the owning thread only.
+    #[inline]
+    fn push(&self, call: Deferred) {
+        let index = self.written.load(Ordering::Relaxed);
+        // Acquire: a claimer's copies of the slot about to be reused happened before.
+        if index - self.taken.load(Ordering::Acquire) >= CAPACITY {
+            self.drain();
+        }
+        let slot = &self.slots[index % CAPACITY];
+        let call = Copied::from(call);
+        slot.handles
+            .store(call.handles.cast_mut(), Ordering::Relaxed);
+        slot.failure
+            .store(call.failure.cast_mut(), Ordering::Relaxed);
+        slot.seconds.store(call.seconds, Ordering::Relaxed);
+        // Release: a claimer that sees the new index sees the slot.
+        self.written.store(index + 1, Ordering::Release);
+    }
+
+    /// Claims the waiting calls and records them; any thread.
+    #[cold]
+    #[inline(never)]
+    fn drain(&self) {
+        let empty = Copied {
+            handles: ptr::null(),
+            failure: ptr::null(),
+            seconds: 0,
+        };
+        let mut copies = [empty; CAPACITY];
+        loop {
+            let taken = self.taken.load(Ordering::Acquire);
+            let written = self.written.load(Ordering::Acquire);
+            if taken == written {
+                return;
+            }
+            let copies = &mut copies[..written - taken];
+            for (i, copy) in copies.iter_mut().enumerate() {
+                let slot = &self.slots[(taken + i) % CAPACITY];
+                *copy = Copied {
+                    handles: slot.handles.load(Ordering::Relaxed),
+                    failure: slot.failure.load(Ordering::Relaxed),
+                    seconds: slot.seconds.load(Ordering::Relaxed),
+                };
+            }
+            // Whoever moves `taken` first owns the range; the others' copies may be torn.
+            if self
+                .taken
+                .compare_exchange(taken, written, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+            {
+                // SAFETY: the range was published by the owning thread (acquired through
+                // `written`), from `&'static` references, and not reused before `taken` moved
+                // past it, which this claim did: the copies are what it stored.
+                return unsafe { record(copies) };
+            }
+        }
+    }
+}
+
+/// Records claimed calls: each duration as it is; the calls, successes and failures added up
+/// per label set first (a batch of a few busy tools records them with a few adds).
+///
+/// # Safety
+/// Every copy holds what [`Batch::push`] stored.
+unsafe fn record(copies: &[Copied]) {
+    let mut counts = [Counts::NONE; COUNTS];
+    for copy in copies {
+        // SAFETY: pointers from `&'static` references (the caller's contract).
+        let handles = unsafe { &*copy.handles };
+        handles.record_duration(f64::from_bits(copy.seconds));
+        let slot = &mut counts[Counts::slot_of(handles)];
+        if slot.handles != copy.handles {
+            slot.add();
+            *slot = Counts {
+                handles: copy.handles,
+                ..Counts::NONE
+            };
+        }
+        slot.calls += 1;
+        if copy.failure.is_null() {
+            slot.successes += 1;
+        } else {
+            if slot.failure != copy.failure {
+                slot.add();
+                slot.failure = copy.failure;
+            }
+            slot.failures += 1;
+        }
+    }
+    counts.iter_mut().for_each(Counts::add);
+}
+
+/// How many label sets [`record`] adds up at once.
+const COUNTS: usize = 8;
+
+/// The calls and outcomes of one label set, added up: successes, and the failures of one
+/// error type (its bound counter).
+#[derive(Clone, Copy)]
+struct Counts {
+    handles: *const ToolCallHandles,
+    calls: u64,
+    successes: u64,
+    failure: *const FailureCounter,
+    failures: u64,
+}
+
+impl Counts {
+    const NONE: Counts = Counts {
+        handles: ptr::null(),
+        calls: 0,
+        successes: 0,
+        failure: ptr::null(),
+        failures: 0,
+    };
+
+    /// Where `handles` add up: a multiplicative hash of the address.
+    fn slot_of(handles: &ToolCallHandles) -> usize {
+        let address = ptr::from_ref(handles) as usize as u64;
+        (address.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - COUNTS.trailing_zeros())) as usize
+    }
+
+    /// Adds what was added up, and starts again from zero: the calls before their failures
+    /// (see [`ToolCallHandles::flush`]). The pointers are `record`'s copies: `&'static`
+    /// references, or null.
+    fn add(&mut self) {
+        // SAFETY: as above.
+        if let Some(handles) = unsafe { self.handles.as_ref() } {
+            let (calls, successes) = (take(&mut self.calls), take(&mut self.successes));
+            handles.add_unflushed(calls, successes);
+        }
+        // SAFETY: as above.
+        if let Some(failure) = unsafe { self.failure.as_ref() } {
+            failure.add_unflushed(take(&mut self.failures));
+        }
+    }
+}
+
+/// Every live thread's batch (and an exited thread's, until drained).
+static BATCHES: Mutex<Vec<Arc<Batch>>> = Mutex::new(Vec::new());
+
+thread_local! {
+    /// This thread's batch, once registered; null before, and again once its owner (below)
+    /// is torn down. A plain pointer in a const thread-local: the hot path's one read.
+    static CURRENT: Cell<*const Batch> = const { Cell::new(ptr::null()) };
+    /// Registers this thread's batch on first use; hands it to the SDK when the thread exits.
+    static OWNER: Owner = Owner::register();
+}
+
+/// Keeps a thread's batch registered while the thread runs.
+struct Owner(Arc<Batch>);
+
+impl Owner {
+    fn register() -> Self {
+        let batch = Arc::new(Batch::new());
+        BATCHES
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(Arc::clone(&batch));
+        CURRENT.set(Arc::as_ptr(&batch));
+        Owner(batch)
+    }
+}
+
+impl Drop for Owner {
+    fn drop(&mut self) {
+        // First: a recording in a later destructor records directly.
+        CURRENT.set(ptr::null());
+        self.0.drain();
+        let mut all = BATCHES.lock().unwrap_or_else(PoisonError::into_inner);
+        all.retain(|b| !Arc::ptr_eq(b, &self.0));
+    }
+}
+
+/// Hands `call` to the SDK with this thread's batch: now if the batch is full, else later.
+#[inline]
+pub(crate) fn push(call: Deferred) {
+    let batch = CURRENT.get();
+    if batch.is_null() {
+        return push_unregistered(call);
+    }
+    // SAFETY: `CURRENT` points into the `Arc` its thread's `Owner` holds, and is reset before
+    // the owner drops it.
+    unsafe { &*batch }.push(call)
+}
+
+/// [`push`] on a thread without a batch: registers one, or records now during thread-local
+/// teardown.
+#[cold]
+#[inline(never)]
+fn push_unregistered(call: Deferred) {
+    if OWNER.try_with(|owner| owner.0.push(call)).is_err() {
+        call.record_now();
+    }
+}
+
+/// Hands every thread's waiting calls to the SDK, and moves the counts they added up to the
+/// SDK counters: run by each reader's collection, before the SDK reads its aggregations.
+pub(crate) fn hand_over() {
+    for batch in BATCHES
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .iter()
+    {
+        batch.drain();
+    }
+    if let Some(global) = crate::pipeline::global() {
+        global.sites.tool_calls.for_each(ToolCallHandles::flush);
+    }
+}

@@ -17,6 +17,7 @@ use opentelemetry_sdk::metrics::{
 };
 
 use crate::catalog::Metric;
+use crate::pipeline::SCOPE_NAME;
 
 /// A view as the SDK takes it.
 pub(crate) type View = Arc<dyn Fn(&Instrument) -> Option<Stream> + Send + Sync>;
@@ -36,10 +37,15 @@ impl Extensions {
         }
         for view in &self.views {
             let view = Arc::clone(view);
+            // Never this crate's instruments: the catalog's names are the contract, and the
+            // instrument whose callback drains the per-thread batches must stay registered.
             builder = builder.with_view(move |instrument: &Instrument| {
-                match Metric::from_name(instrument.name()) {
-                    Some(_) => None,
-                    None => view(instrument),
+                let own = instrument.scope().name() == SCOPE_NAME
+                    || Metric::from_name(instrument.name()).is_some();
+                if own {
+                    None
+                } else {
+                    view(instrument)
                 }
             });
         }

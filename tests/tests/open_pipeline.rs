@@ -34,6 +34,11 @@ fn exported_sum(exporter: &InMemoryMetricExporter, name: &str) -> Option<u64> {
     sum
 }
 
+#[mcp_gateway_metrics::tool_call]
+fn annotated(server_name: &str, tool_name: &str) -> Result<(), std::io::Error> {
+    Ok(())
+}
+
 #[test]
 fn the_global_meter_and_a_users_reader_share_the_pipeline_and_its_resource() {
     let captured = Captured::default();
@@ -67,6 +72,16 @@ fn the_global_meter_and_a_users_reader_share_the_pipeline_and_its_resource() {
                     .unwrap()
             })
         })
+        // A view dropping every instrument it is given (the application's only) leaves the
+        // catalog, and the way its calls reach the SDK, as they were.
+        .with_view(|i: &Instrument| {
+            (!i.name().starts_with("app_")).then(|| {
+                Stream::builder()
+                    .with_aggregation(Aggregation::Drop)
+                    .build()
+                    .unwrap()
+            })
+        })
         .install()
         .unwrap();
 
@@ -95,6 +110,10 @@ fn the_global_meter_and_a_users_reader_share_the_pipeline_and_its_resource() {
         project_id: "p1",
     };
     record::tool_call(&labels, Outcome::Success, Duration::from_millis(100));
+    // `#[tool_call]` on the global pipeline: kept in this thread's batch until a collection.
+    for _ in 0..3 {
+        annotated("github", "create_issue").unwrap();
+    }
 
     let address = guard.prometheus_address().unwrap();
     let text = reqwest::blocking::get(format!("http://{address}/metrics"))
@@ -106,6 +125,9 @@ fn the_global_meter_and_a_users_reader_share_the_pipeline_and_its_resource() {
         r#"app_latency_seconds_bucket{le="0.5"} 0"#,
         r#"app_latency_seconds_bucket{le="1"} 1"#,
         r#"enkrypt_tool_calls_total{project_id="p1",server_name="github",tool_name="search"} 1"#,
+        r#"enkrypt_tool_calls_total{project_id="unknown",server_name="github",tool_name="create_issue"} 3"#,
+        r#"enkrypt_tool_call_success_total{server_name="github",tool_name="create_issue"} 3"#,
+        r#"enkrypt_tool_call_duration_seconds_count{server_name="github",tool_name="create_issue"} 3"#,
     ] {
         assert!(text.lines().any(|l| l == line), "{line} missing:\n{text}");
     }
@@ -121,7 +143,8 @@ fn the_global_meter_and_a_users_reader_share_the_pipeline_and_its_resource() {
 
     guard.flush().unwrap();
     assert_eq!(exported_sum(&exporter, "app_requests_total"), Some(3));
-    assert_eq!(exported_sum(&exporter, "enkrypt_tool_calls_total"), Some(1));
+    // The application's reader collects on its own: it sees the annotated calls too.
+    assert_eq!(exported_sum(&exporter, "enkrypt_tool_calls_total"), Some(4));
     assert_eq!(exported_sum(&exporter, "renamed_calls"), None);
     let exports = exporter.get_finished_metrics().unwrap();
     let resource = exports.last().unwrap().resource();

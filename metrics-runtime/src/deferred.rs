@@ -64,6 +64,7 @@ struct Copied {
 }
 
 impl From<Deferred> for Copied {
+    #[inline]
     fn from(call: Deferred) -> Self {
         Copied {
             handles: call.handles,

@@ -1,6 +1,7 @@
 //! The recording path alone, for instruction counts: `init()`, then `N` calls of one
 //! `#[tool_call]` function (success, or with `--error` the error path), with one label set, or
-//! with `--labels N` that many tool names cycling.
+//! with `--labels N` that many tool names cycling; with `--threads N`, on that many threads
+//! at once. Prints the slowest thread's time per call (for timings that alternate builds).
 //!
 //! ```sh
 //! cargo build --release -p benches --example hot_path
@@ -20,6 +21,7 @@
 //! divide by `N` for a call's share (initialisation is a fixed cost, visible on its own).
 
 use std::hint::black_box;
+use std::time::{Duration, Instant};
 
 use mcp_gateway_metrics::{tool_call, ErrorType};
 
@@ -46,21 +48,17 @@ fn main() {
     let mut calls: u32 = 100_000;
     let mut fail = false;
     let mut labels = 1usize;
+    let mut threads = 1usize;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--error" => fail = true,
-            "--labels" => match args.next().and_then(|n| n.parse().ok()) {
-                Some(n) if n > 0 => labels = n,
-                _ => {
-                    eprintln!("--labels takes a positive number of label sets");
-                    std::process::exit(2);
-                }
-            },
+            "--labels" => labels = positive(args.next(), "--labels", "label sets"),
+            "--threads" => threads = positive(args.next(), "--threads", "threads"),
             n => match n.parse() {
                 Ok(n) => calls = n,
                 Err(_) => {
-                    eprintln!("usage: hot_path [CALLS] [--error] [--labels N]");
+                    eprintln!("usage: hot_path [CALLS] [--error] [--labels N] [--threads N]");
                     std::process::exit(2);
                 }
             },
@@ -71,8 +69,35 @@ fn main() {
         .install()
         .expect("the pipeline starts");
     let tools: Vec<String> = (0..labels).map(|i| format!("tool_{i}")).collect();
-    for i in 0..calls as usize {
-        let tool = &tools[i % labels];
-        let _ = black_box(instrumented(black_box("github"), black_box(tool), fail));
+    let run = || {
+        let started = Instant::now();
+        for i in 0..calls as usize {
+            let tool = &tools[i % labels];
+            let _ = black_box(instrumented(black_box("github"), black_box(tool), fail));
+        }
+        started.elapsed()
+    };
+    // Every thread makes `calls` calls at once; the slowest one's time per call.
+    let slowest = std::thread::scope(|s| {
+        let others: Vec<_> = (1..threads).map(|_| s.spawn(run)).collect();
+        let mine = run();
+        others
+            .into_iter()
+            .map(|t| t.join().expect("a thread runs"))
+            .fold(mine, Duration::max)
+    });
+    println!(
+        "{:.1} ns per call per thread ({threads} threads)",
+        slowest.as_nanos() as f64 / f64::from(calls.max(1))
+    );
+}
+
+fn positive(arg: Option<String>, flag: &str, what: &str) -> usize {
+    match arg.and_then(|n| n.parse().ok()) {
+        Some(n) if n > 0 => n,
+        _ => {
+            eprintln!("{flag} takes a positive number of {what}");
+            std::process::exit(2);
+        }
     }
 }

@@ -61,8 +61,8 @@ pub enum Outcome<'a> {
 ///
 /// The calls batched per thread (the global pipeline's, see [`crate::deferred`]) record their
 /// durations when their batch is drained, and add their counts to `unflushed` (an atomic add
-/// per label set and batch, on a line the call's lookup has just read), which each collection
-/// moves to the SDK counters first ([`Self::flush`]). Those fields come first (`repr(C)`),
+/// per label set and drain, next to what the lookup reads), which each collection moves to
+/// the SDK counters first ([`Self::flush`]). Those fields come first (`repr(C)`),
 /// right after the fields the label-set cache's check reads.
 #[derive(Debug)]
 #[repr(C)]

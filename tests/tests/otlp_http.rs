@@ -41,6 +41,34 @@ fn tools_hits(export: &Export) -> Option<(NumberDataPoint, i32)> {
     })
 }
 
+/// enkrypt_tool_calls_total of `tool_name="pushed"` in one export, summed over its points.
+fn pushed_calls(export: &Export) -> Option<i64> {
+    export.request.resource_metrics.iter().find_map(|rm| {
+        rm.scope_metrics.iter().find_map(|sm| {
+            sm.metrics
+                .iter()
+                .filter(|m| m.name == "enkrypt_tool_calls_total")
+                .find_map(|m| match &m.data {
+                    Some(Data::Sum(sum)) => Some(
+                        sum.data_points
+                            .iter()
+                            .filter(|dp| {
+                                string_of(&dp.attributes, "tool_name").as_deref() == Some("pushed")
+                            })
+                            .map(value)
+                            .sum(),
+                    ),
+                    _ => None,
+                })
+        })
+    })
+}
+
+#[mcp_gateway_metrics::tool_call]
+fn annotated(server_name: &str, tool_name: &str) -> Result<(), std::io::Error> {
+    Ok(())
+}
+
 fn value(dp: &NumberDataPoint) -> i64 {
     match dp.value {
         Some(Value::AsInt(v)) => v,
@@ -110,9 +138,15 @@ fn periodic_push_delivers_cumulative_totals_and_the_guard_flushes_the_rest() {
         .filter_map(tools_hits)
         .all(|(dp, _)| value(&dp) <= 5));
 
-    // What is recorded just before the guard drops is exported by the shutdown, not lost.
+    // What is recorded just before the guard drops is exported by the shutdown, not lost:
+    // annotated tool calls too, though they wait in this thread's batch until a collection.
     record::cache_hit(CacheType::Tools);
+    for _ in 0..5 {
+        annotated("github", "pushed").unwrap();
+    }
     drop(guard);
     let exports = receiver.wait_for(Duration::from_secs(5), has_total(6));
     assert!(has_total(6)(&exports), "the final export did not arrive");
+    let pushed = exports.iter().filter_map(pushed_calls).max();
+    assert_eq!(pushed, Some(5), "the annotated calls in the final export");
 }

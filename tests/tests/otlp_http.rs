@@ -19,49 +19,39 @@ fn string_of(attrs: &[KeyValue], key: &str) -> Option<String> {
     })
 }
 
-/// The `cache_type="tools"` point of enkrypt_cache_hits_total in one export, with its
-/// temporality.
-fn tools_hits(export: &Export) -> Option<(NumberDataPoint, i32)> {
+/// The data points and temporality of the sum `name` in one export.
+fn sum_points<'e>(export: &'e Export, name: &str) -> Option<(&'e [NumberDataPoint], i32)> {
     export.request.resource_metrics.iter().find_map(|rm| {
         rm.scope_metrics.iter().find_map(|sm| {
             sm.metrics
                 .iter()
-                .filter(|m| m.name == "enkrypt_cache_hits_total")
+                .filter(|m| m.name == name)
                 .find_map(|m| match &m.data {
-                    Some(Data::Sum(sum)) => sum
-                        .data_points
-                        .iter()
-                        .find(|dp| {
-                            string_of(&dp.attributes, "cache_type").as_deref() == Some("tools")
-                        })
-                        .map(|dp| (dp.clone(), sum.aggregation_temporality)),
+                    Some(Data::Sum(sum)) => {
+                        Some((&sum.data_points[..], sum.aggregation_temporality))
+                    }
                     _ => None,
                 })
         })
     })
 }
 
+/// The `cache_type="tools"` point of enkrypt_cache_hits_total in one export, with its
+/// temporality.
+fn tools_hits(export: &Export) -> Option<(NumberDataPoint, i32)> {
+    let (points, temporality) = sum_points(export, "enkrypt_cache_hits_total")?;
+    points
+        .iter()
+        .find(|dp| string_of(&dp.attributes, "cache_type").as_deref() == Some("tools"))
+        .map(|dp| (dp.clone(), temporality))
+}
+
 /// enkrypt_tool_calls_total of `tool_name="pushed"` in one export, summed over its points.
 fn pushed_calls(export: &Export) -> Option<i64> {
-    export.request.resource_metrics.iter().find_map(|rm| {
-        rm.scope_metrics.iter().find_map(|sm| {
-            sm.metrics
-                .iter()
-                .filter(|m| m.name == "enkrypt_tool_calls_total")
-                .find_map(|m| match &m.data {
-                    Some(Data::Sum(sum)) => Some(
-                        sum.data_points
-                            .iter()
-                            .filter(|dp| {
-                                string_of(&dp.attributes, "tool_name").as_deref() == Some("pushed")
-                            })
-                            .map(value)
-                            .sum(),
-                    ),
-                    _ => None,
-                })
-        })
-    })
+    let (points, _) = sum_points(export, "enkrypt_tool_calls_total")?;
+    let pushed =
+        |dp: &&NumberDataPoint| string_of(&dp.attributes, "tool_name").as_deref() == Some("pushed");
+    Some(points.iter().filter(pushed).map(value).sum())
 }
 
 #[mcp_gateway_metrics::tool_call]

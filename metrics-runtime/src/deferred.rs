@@ -58,8 +58,7 @@ pub(crate) struct Deferred {
 impl Deferred {
     /// Records it without a batch.
     fn record_now(self) {
-        // SAFETY: a `Deferred` holds `&'static` references.
-        unsafe { record([Copied::from(self)]) }
+        record([self]);
     }
 }
 
@@ -74,38 +73,26 @@ struct Slot {
 
 impl Slot {
     #[inline]
-    fn store(&self, call: Copied) {
-        self.handles
-            .store(call.handles.cast_mut(), Ordering::Relaxed);
-        self.failure
-            .store(call.failure.cast_mut(), Ordering::Relaxed);
-        self.seconds.store(call.seconds, Ordering::Relaxed);
+    fn store(&self, call: Deferred) {
+        let handles = ptr::from_ref(call.handles).cast_mut();
+        let failure = call.failure.map_or(ptr::null(), ptr::from_ref).cast_mut();
+        self.handles.store(handles, Ordering::Relaxed);
+        self.failure.store(failure, Ordering::Relaxed);
+        self.seconds
+            .store(call.seconds.to_bits(), Ordering::Relaxed);
     }
 
-    fn load(&self) -> Copied {
-        Copied {
-            handles: self.handles.load(Ordering::Relaxed),
-            failure: self.failure.load(Ordering::Relaxed),
-            seconds: self.seconds.load(Ordering::Relaxed),
-        }
-    }
-}
-
-/// A [`Deferred`] as raw parts.
-#[derive(Clone, Copy)]
-struct Copied {
-    handles: *const ToolCallHandles,
-    failure: *const FailureCounter,
-    seconds: u64,
-}
-
-impl From<Deferred> for Copied {
-    #[inline]
-    fn from(call: Deferred) -> Self {
-        Copied {
-            handles: call.handles,
-            failure: call.failure.map_or(ptr::null(), ptr::from_ref),
-            seconds: call.seconds.to_bits(),
+    /// # Safety
+    /// The slot holds a call [`Self::store`] wrote, published to this thread.
+    unsafe fn load(&self) -> Deferred {
+        let handles = self.handles.load(Ordering::Relaxed);
+        let failure = self.failure.load(Ordering::Relaxed);
+        // SAFETY: `store` wrote these from `&'static` references (the caller's contract).
+        let (handles, failure) = unsafe { (&*handles, failure.as_ref()) };
+        Deferred {
+            handles,
+            failure,
+            seconds: f64::from_bits(self.seconds.load(Ordering::Relaxed)),
         }
     }
 }
@@ -140,7 +127,7 @@ impl Batch {
             // Another drain is running and this batch is full: no waiting for it.
             return call.record_now();
         }
-        self.slots[index % CAPACITY].store(Copied::from(call));
+        self.slots[index % CAPACITY].store(call);
         // Release: a drain that sees the new index sees the slot.
         self.written.store(index + 1, Ordering::Release);
     }
@@ -168,11 +155,9 @@ impl Batch {
         let taken = self.taken.load(Ordering::Relaxed);
         // Acquire: the slots before `written` were stored before it.
         let written = self.written.load(Ordering::Acquire);
-        let waiting = (taken..written).map(|i| self.slots[i % CAPACITY].load());
-        // SAFETY: the owning thread stored these slots from `&'static` references and
-        // published them through `written`; it does not store them again before `taken`
-        // moves past them, below.
-        unsafe { record(waiting) };
+        // SAFETY: the owning thread stored these slots and published them through `written`;
+        // it does not store them again before `taken` moves past them, below.
+        record((taken..written).map(|i| unsafe { self.slots[i % CAPACITY].load() }));
         // Release: the owning thread reuses the slots after this drain has read them.
         self.taken.store(written, Ordering::Release);
     }
@@ -180,35 +165,36 @@ impl Batch {
 
 /// Records drained calls: each duration as it is; the calls, successes and failures added up
 /// per label set first (a batch of a few busy tools records them with a few adds).
-///
-/// # Safety
-/// Every call holds what [`Copied::from`] made of a [`Deferred`].
-unsafe fn record(calls: impl IntoIterator<Item = Copied>) {
+fn record(calls: impl IntoIterator<Item = Deferred>) {
     let mut counts = [Counts::NONE; COUNTS];
-    for copy in calls {
-        // SAFETY: pointers from `&'static` references (the caller's contract).
-        let handles = unsafe { &*copy.handles };
-        handles.record_duration(f64::from_bits(copy.seconds));
-        let slot = &mut counts[Counts::slot_of(handles)];
-        if slot.handles != copy.handles {
+    for call in calls {
+        call.handles.record_duration(call.seconds);
+        let slot = &mut counts[Counts::slot_of(call.handles)];
+        if !same(slot.handles, call.handles) {
             slot.add();
             *slot = Counts {
-                handles: copy.handles,
+                handles: Some(call.handles),
                 ..Counts::NONE
             };
         }
         slot.calls += 1;
-        if copy.failure.is_null() {
-            slot.successes += 1;
-        } else {
-            if slot.failure != copy.failure {
-                slot.add();
-                slot.failure = copy.failure;
+        match call.failure {
+            None => slot.successes += 1,
+            Some(failure) => {
+                if !same(slot.failure, failure) {
+                    slot.add();
+                    slot.failure = Some(failure);
+                }
+                slot.failures += 1;
             }
-            slot.failures += 1;
         }
     }
     counts.iter_mut().for_each(Counts::add);
+}
+
+/// Whether `held` is `value` itself.
+fn same<T>(held: Option<&T>, value: &T) -> bool {
+    held.is_some_and(|held| ptr::eq(held, value))
 }
 
 /// How many label sets [`record`] adds up at once.
@@ -218,19 +204,19 @@ const COUNTS: usize = 8;
 /// error type (its bound counter).
 #[derive(Clone, Copy)]
 struct Counts {
-    handles: *const ToolCallHandles,
+    handles: Option<&'static ToolCallHandles>,
     calls: u64,
     successes: u64,
-    failure: *const FailureCounter,
+    failure: Option<&'static FailureCounter>,
     failures: u64,
 }
 
 impl Counts {
     const NONE: Counts = Counts {
-        handles: ptr::null(),
+        handles: None,
         calls: 0,
         successes: 0,
-        failure: ptr::null(),
+        failure: None,
         failures: 0,
     };
 
@@ -241,16 +227,13 @@ impl Counts {
     }
 
     /// Adds what was added up, and starts again from zero: the calls before their failures
-    /// (see [`ToolCallHandles::flush`]). The pointers are from `record`'s calls: `&'static`
-    /// references, or null.
+    /// (see [`ToolCallHandles::flush`]).
     fn add(&mut self) {
-        // SAFETY: as above.
-        if let Some(handles) = unsafe { self.handles.as_ref() } {
+        if let Some(handles) = self.handles {
             let (calls, successes) = (take(&mut self.calls), take(&mut self.successes));
             handles.add_unflushed(calls, successes);
         }
-        // SAFETY: as above.
-        if let Some(failure) = unsafe { self.failure.as_ref() } {
+        if let Some(failure) = self.failure {
             failure.add_unflushed(take(&mut self.failures));
         }
     }

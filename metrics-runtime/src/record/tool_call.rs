@@ -240,7 +240,7 @@ impl ToolCallHandles {
                 failure: Some(counter),
                 seconds,
             }),
-            None => self.fail(p, error_type, known, seconds),
+            None => self.fail_unslotted(p, error_type, seconds),
         }
     }
 
@@ -291,11 +291,21 @@ impl ToolCallHandles {
         known: Option<&'static str>,
         seconds: f64,
     ) {
-        self.calls.add(1);
         match self.failure(p, error_type, known) {
-            Some(failure) => failure.counter.add(1),
-            None => failure(Route::Cached, Some(p), &self.server, &self.tool, error_type),
+            Some(failure) => {
+                self.calls.add(1);
+                failure.counter.add(1);
+                self.duration.record(seconds);
+            }
+            None => self.fail_unslotted(p, error_type, seconds),
         }
+    }
+
+    /// [`Self::fail`] for an error type without a bound failure counter (every slot taken by
+    /// other error types): its failure takes the per-metric lookup.
+    fn fail_unslotted(&self, p: &Pipeline, error_type: &str, seconds: f64) {
+        self.calls.add(1);
+        failure(Route::Cached, Some(p), &self.server, &self.tool, error_type);
         self.duration.record(seconds);
     }
 

@@ -1,6 +1,7 @@
 //! Helpers shared by the workspace tests.
 
 pub mod binaries;
+pub mod error_types;
 pub mod exposition;
 
 /// Builds a configuration against an explicit environment (`name=value` pairs) instead of the

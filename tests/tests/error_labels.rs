@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use mcp_gateway_metrics::testing::TestMeter;
 use mcp_gateway_metrics::{tool_call, OperationType, Timeout};
+use tests::error_types::SixErrors;
 
 #[tool_call(server = "s", tool = "io")]
 fn io_refused() -> Result<(), std::io::Error> {
@@ -122,18 +123,8 @@ fn other_errors_are_labelled_by_the_name_their_signature_writes() {
     );
 }
 
-#[derive(Debug, mcp_gateway_metrics::ErrorType)]
-enum Many {
-    First,
-    Second,
-    Third,
-    Fourth,
-    Fifth,
-    Sixth,
-}
-
 #[tool_call(server = "s", tool = "many")]
-fn fail_with(error: Many) -> Result<(), Many> {
+fn fail_with(error: SixErrors) -> Result<(), SixErrors> {
     Err(error)
 }
 
@@ -143,17 +134,10 @@ fn fail_with(error: Many) -> Result<(), Many> {
 fn every_error_type_of_a_label_set_is_counted() {
     let meter = TestMeter::new();
     for round in 1..=3 {
-        for error in [
-            Many::First,
-            Many::Second,
-            Many::Third,
-            Many::Fourth,
-            Many::Fifth,
-            Many::Sixth,
-        ] {
+        for (error, _) in SixErrors::ALL {
             fail_with(error).unwrap_err();
         }
-        for error_type in ["first", "second", "third", "fourth", "fifth", "sixth"] {
+        for (_, error_type) in SixErrors::ALL {
             assert_eq!(failures(&meter, "many", error_type), round, "{error_type}");
         }
     }

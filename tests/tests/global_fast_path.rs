@@ -8,7 +8,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use mcp_gateway_metrics::catalog::Metric;
 use mcp_gateway_metrics::read::{self, Snapshot};
-use mcp_gateway_metrics::{tool_call, ErrorType, RequestContext};
+use mcp_gateway_metrics::{tool_call, RequestContext};
+use tests::error_types::SixErrors;
 use tests::gateway_fixture::GatewayError;
 
 #[tool_call]
@@ -20,28 +21,8 @@ fn call(server_name: &str, tool_name: &str, fail: bool) -> Result<u32, GatewayEr
     }
 }
 
-/// More error types than a label set keeps bound failure counters for (4).
-#[derive(Debug, Clone, Copy, ErrorType)]
-enum Flaky {
-    First,
-    Second,
-    Third,
-    Fourth,
-    Fifth,
-    Sixth,
-}
-
-const FLAKY: [(Flaky, &str); 6] = [
-    (Flaky::First, "first"),
-    (Flaky::Second, "second"),
-    (Flaky::Third, "third"),
-    (Flaky::Fourth, "fourth"),
-    (Flaky::Fifth, "fifth"),
-    (Flaky::Sixth, "sixth"),
-];
-
 #[tool_call]
-fn flaky(server_name: &str, tool_name: &str, error: Flaky) -> Result<(), Flaky> {
+fn flaky(server_name: &str, tool_name: &str, error: SixErrors) -> Result<(), SixErrors> {
     Err(error)
 }
 
@@ -119,7 +100,7 @@ fn the_fast_path_counts_exactly_what_the_general_path_would() {
     });
     // Six error types at one label set: the first four through counters bound to it.
     for round in 0..3 {
-        for (i, (error, _)) in FLAKY.iter().enumerate() {
+        for (i, (error, _)) in SixErrors::ALL.iter().enumerate() {
             if i <= round + 3 {
                 flaky("s7", "flaky", *error).unwrap_err();
             }
@@ -202,7 +183,7 @@ fn the_fast_path_counts_exactly_what_the_general_path_would() {
         [3, 3, 3, 0, 6]
     );
     assert_eq!(calls(&now, "s6", "_too_long"), 4);
-    for (i, (_, name)) in FLAKY.iter().enumerate() {
+    for (i, (_, name)) in SixErrors::ALL.iter().enumerate() {
         let expected = (0..3).filter(|round| i <= round + 3).count() as u64;
         assert_eq!(
             now.counter(

@@ -430,8 +430,8 @@ fn tool_call_overhead(c: &mut Criterion) {
     two_threads(&mut group, "sdk_floor_two_threads", || {
         sdk_floor.call(0, black_box("github"), black_box("create_issue"))
     });
-    // What the SDK's histogram alone costs under the same contention: a bound no sharding of
-    // the counters could go below while durations aggregate in the SDK.
+    // What the SDK's histogram alone costs under the same contention: the bound for any
+    // recording that hands each call's duration to the SDK as the call ends.
     group.bench_function("sdk_histogram", |b| {
         b.iter(|| sdk_floor.histogram_only(black_box("github"), black_box("create_issue")))
     });

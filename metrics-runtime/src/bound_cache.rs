@@ -16,9 +16,10 @@
 //! last 8 bytes: a few loads and multiplies, where hashing the values fully costs more than
 //! the rest of a call): a hit compares the probes (and the bytes of values over 16 bytes) and
 //! takes the handles without touching the map. The table is searched with the values as
-//! given: it holds admitted values, which admit as themselves. Four label sets share a set, in one cache line, so
-//! that label sets whose fingerprints meet in a set do not evict each other on every call (a
-//! direct-mapped table of as many slots sent a fifth of 1,000 label sets cycling to the map).
+//! given: it holds admitted values, which admit as themselves. Four label sets share a set,
+//! in one cache line, so that label sets whose fingerprints meet in a set do not evict each
+//! other on every call (a direct-mapped table of as many slots sent a fifth of 1,000 label
+//! sets cycling to the map).
 
 use std::hash::{Hash, Hasher};
 use std::marker::PhantomData;
